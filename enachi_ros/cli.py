@@ -1,0 +1,52 @@
+"""The ``enachi`` command.
+
+Each part of the package registers its own subcommands (``add_parser(subparsers)``) so the parts
+stay independent; imports are lazy so ``enachi --help`` does not load torch or rclpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (module, attribute) pairs; each attribute is ``add_parser(subparsers) -> None`` and sets
+# ``func`` on the parsers it creates. A part that is missing is skipped with a note.
+_PARTS: tuple[str, ...] = (
+    "enachi_ros.models.cli",
+    "enachi_ros.sim.cli",
+    "enachi_ros.bench.cli",
+    "enachi_ros.nodes.bringup",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enachi",
+        description="ENACHI split inference for ROS 2 robot fleets: train, calibrate, simulate, "
+        "reproduce, bench, bringup.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in _PARTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("enachi_ros"):
+                continue  # that part is not built yet
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
