@@ -1,0 +1,66 @@
+"""``enachi train`` and ``enachi calibrate`` (registered by ``enachi_ros.cli``).
+
+Imports of torch and the model code happen inside the handlers so ``enachi --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _train(args: argparse.Namespace) -> int:
+    from enachi_ros.models.registry import default_asset_dir
+    from enachi_ros.models.train import TrainConfig, train
+
+    if args.model != "fmnist_resnet":
+        raise SystemExit(f"--model: only 'fmnist_resnet' is trained here, got {args.model!r}")
+    config = TrainConfig(
+        epochs=args.epochs, seed=args.seed, threads=args.threads,
+        max_train_samples=args.max_train_samples, max_eval_samples=args.max_eval_samples,
+    )
+    out = Path(args.out) if args.out else default_asset_dir(args.model)
+    train(config, out)
+    print(f"wrote {out / 'checkpoint.pt'} and {out / 'train_log.json'}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
+
+    options = CalibrateOptions(
+        model=args.model, out=Path(args.out) if args.out else None,
+        weights=Path(args.weights) if args.weights else None, verify=args.verify,
+        samples=args.samples, images=Path(args.images) if args.images else None,
+        threads=args.threads, latency_repeats=args.latency_repeats,
+    )
+    return run_calibrate(options)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``train`` and ``calibrate``."""
+    p = subparsers.add_parser("train", help="train a split model (fmnist_resnet) on this machine")
+    p.add_argument("--model", default="fmnist_resnet", help="registry name (default fmnist_resnet)")
+    p.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--out", help="output folder (default: the committed asset folder)")
+    p.add_argument("--max-train-samples", type=int, help="train on the first N samples (smoke)")
+    p.add_argument("--max-eval-samples", type=int, help="evaluate on the first N samples (smoke)")
+    p.set_defaults(func=_train)
+
+    c = subparsers.add_parser(
+        "calibrate", help="measure latency, sizes, importance, traces, fits; write an artifact"
+    )
+    c.add_argument("--model", required=True, help="registry name, e.g. fmnist_resnet")
+    c.add_argument("--out", help="output folder (default: the committed asset folder)")
+    c.add_argument("--weights", help="weights file (state_dict) for torchvision models")
+    c.add_argument("--images", help="folder of photos (ImageNet models: agreement demo)")
+    c.add_argument("--verify", action="store_true",
+                   help="recompute --samples test samples and compare with the committed traces")
+    c.add_argument("--samples", type=int,
+                   help="limit test/calibration samples (smoke runs; with --verify default 300)")
+    c.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    c.add_argument("--latency-repeats", type=int, default=50,
+                   help="timed runs per split for the median latency (default 50)")
+    c.set_defaults(func=_calibrate)

@@ -1,0 +1,72 @@
+"""The model registry: name -> how to build a ``SplitModel`` and where its assets live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from enachi_ros.models.splitting import SplitModel
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: builder(weights) -> SplitModel, and its default input shape."""
+
+    name: str
+    build: Callable[[Path | None], SplitModel]
+    input_shape: tuple[int, int, int]
+    needs_weights: bool = False
+    description: str = ""
+
+
+def default_asset_dir(name: str) -> Path:
+    """The committed asset folder of a model (may not exist for user-weight models)."""
+    return ASSETS / name
+
+
+def _fmnist(weights: Path | None) -> SplitModel:
+    import torch
+
+    from enachi_ros.models.fmnist_resnet import FmnistResNet
+
+    model = FmnistResNet()
+    path = weights or default_asset_dir("fmnist_resnet") / "checkpoint.pt"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"fmnist_resnet checkpoint {path} not found: run 'enachi train --model fmnist_resnet'"
+        )
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+_REGISTRY: dict[str, ModelSpec] = {
+    "fmnist_resnet": ModelSpec(
+        "fmnist_resnet", _fmnist, (1, 28, 28),
+        description="small ResNet for Fashion-MNIST, trained here (checkpoint committed)",
+    ),
+}
+
+
+def register(spec: ModelSpec) -> None:
+    _REGISTRY[spec.name] = spec
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; registered: {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def build_model(name: str, weights: Path | None = None) -> SplitModel:
+    """Build a registered model in eval mode, loading its weights."""
+    spec = get_spec(name)
+    if weights is not None and not Path(weights).is_file():
+        raise FileNotFoundError(f"--weights: file {weights} does not exist")
+    return spec.build(Path(weights) if weights is not None else None)

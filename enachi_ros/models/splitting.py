@@ -1,0 +1,126 @@
+"""Split models: a network written as a sequence of stages, cut at stage boundaries.
+
+A split point ``s`` with boundary ``b`` runs stages ``[0, b)`` on the robot (head) and ``[b, n)``
+on the edge (tail). Because the cut is between stages of one ``nn.Sequential``-like list,
+``tail(head(x))`` is the very same computation as ``forward(x)`` (tests check it split by split).
+
+Split kinds follow docs/DESIGN.md: index 0 ``edge_only`` (head = identity, the input is sent),
+then ``intermediate`` splits from shallow to deep, last ``device_only`` (head = full model,
+nothing is sent). Every transmitted tensor is 4-D ``[N, C, H, W]`` so the packet protocol
+(channels in importance order, row bands) applies uniformly; a pooled vector is ``[N, C, 1, 1]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+SPLIT_KINDS = ("edge_only", "intermediate", "device_only")
+
+
+@dataclass(frozen=True)
+class SplitPoint:
+    """One place to cut: ``boundary`` = number of stages run by the head."""
+
+    index: int
+    name: str
+    kind: str
+    boundary: int
+
+
+class Normalize(nn.Module):
+    """Per-channel input normalization inside the model, so every split takes [0, 1] images."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(list(mean)).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(list(std)).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Flatten(nn.Module):
+    """``[N, C, 1, 1] -> [N, C]`` before a classifier (kept as a stage of its own)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(x, 1)
+
+
+class SplitModel(nn.Module):
+    """A classifier as a list of stages with named split points between them.
+
+    ``cuts`` maps each intermediate split name to its boundary (number of stages in the head);
+    ``edge_only`` (boundary 0) and ``device_only`` (boundary ``len(stages)``) are added.
+    """
+
+    def __init__(
+        self,
+        stages: Sequence[nn.Module],
+        cuts: Sequence[tuple[str, int]],
+        *,
+        input_shape: Sequence[int],
+        num_classes: int,
+        class_names: Sequence[str] | None = None,
+        normalization: dict[str, list[float]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList(stages)
+        n = len(self.stages)
+        bounds = [b for _, b in cuts]
+        if any(not 0 < b < n for b in bounds) or bounds != sorted(set(bounds)):
+            raise ValueError(
+                f"cuts must be strictly increasing boundaries in (0, {n}), got {bounds}"
+            )
+        points = [("edge_only", "edge_only", 0)]
+        points += [(name, "intermediate", b) for name, b in cuts]
+        points.append(("device_only", "device_only", n))
+        self.splits: list[SplitPoint] = [
+            SplitPoint(i, name, kind, b) for i, (name, kind, b) in enumerate(points)
+        ]
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.num_classes = int(num_classes)
+        self.class_names = list(class_names or [str(i) for i in range(num_classes)])
+        self.normalization = normalization or {"mean": [0.0], "std": [1.0]}
+
+    def split(self, key: int | str) -> SplitPoint:
+        """Look a split up by index or name."""
+        for point in self.splits:
+            if key in (point.index, point.name):
+                return point
+        names = [p.name for p in self.splits]
+        raise ValueError(f"unknown split {key!r}; valid: indices 0..{len(names) - 1} or {names}")
+
+    def run_stages(self, x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        for stage in self.stages[start:stop]:
+            x = stage(x)
+        return x
+
+    def head(self, x: torch.Tensor, split: int | str) -> torch.Tensor:
+        """Robot side: input images -> transmitted feature (logits for ``device_only``)."""
+        return self.run_stages(x, 0, self.split(split).boundary)
+
+    def tail(self, feature: torch.Tensor, split: int | str) -> torch.Tensor:
+        """Edge side: feature -> logits (identity for ``device_only``)."""
+        return self.run_stages(feature, self.split(split).boundary, len(self.stages))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run_stages(x, 0, len(self.stages))
+
+    @torch.no_grad()
+    def feature_shape(
+        self, split: int | str, input_shape: Sequence[int] | None = None
+    ) -> list[int]:
+        """``[C, H, W]`` of the transmitted tensor, ``[]`` for ``device_only``."""
+        point = self.split(split)
+        if point.kind == "device_only":
+            return []
+        shape = tuple(input_shape or self.input_shape)
+        was_training = self.training
+        self.eval()
+        out = self.head(torch.zeros((1, *shape)), point.index)
+        self.train(was_training)
+        return [int(v) for v in out.shape[1:]]
