@@ -1,0 +1,60 @@
+# enachi_ros developer entry points. `make demo` and `make test` set everything up first.
+#
+# setup is incremental (stamp files under .venv/.stamps): the second run takes seconds.
+# Stamps depend on the files that define each step, so editing requirements.txt, a .msg file or
+# setup.py redoes exactly the affected step.
+
+SHELL := /bin/bash
+PYTHON_BOOTSTRAP ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMPS := $(VENV)/.stamps
+DATASET := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint clean-venv
+
+setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET)
+	@$(PY) -c "import rclpy, enachi_ros.models.tv_shim, torchvision, enachi_interfaces.msg as m; \
+	from sensor_msgs.msg import Image; print('setup ok: rclpy', rclpy.__file__.split('/site-packages')[0], \
+	'| messages', len([n for n in dir(m) if n[0].isupper()]), '| torchvision', torchvision.__version__)"
+
+$(VENV)/bin/python:
+	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
+
+$(STAMPS)/requirements: requirements.txt requirements.lock | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt -c requirements.lock
+	@mkdir -p $(STAMPS) && touch $@
+
+# The ament_cmake interface package, built by pip against the ROS 2 wheels (see docs/BUILDING.md).
+$(STAMPS)/interfaces: $(STAMPS)/requirements $(wildcard msg/*.msg) \
+		ros2_ws/src/enachi_interfaces/CMakeLists.txt ros2_ws/src/enachi_interfaces/package.xml \
+		ros2_ws/src/enachi_interfaces/pyproject.toml
+	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps ./ros2_ws/src/enachi_interfaces
+	@touch $@
+
+$(STAMPS)/package: $(STAMPS)/requirements setup.py setup.cfg package.xml
+	$(PIP) install -q --no-build-isolation --no-deps -e .
+	@touch $@
+
+# The only labeled image data set available offline (Debian package).
+$(DATASET):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  if ! apt-cache show dataset-fashion-mnist >/dev/null 2>&1; then $$SUDO apt-get update -q; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q dataset-fashion-mnist
+
+demo: setup
+	$(VENV)/bin/enachi demo $(DEMO_ARGS)
+
+# pytest exit code 5 (no test collected) is a failure, like any other non-zero status.
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: failing" >&2; fi; exit $$rc
+
+lint: setup
+	$(VENV)/bin/ruff check enachi_ros tests launch
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,42 @@
+"""Helpers shared by the launch files in launch/ (imported only by them: needs ``launch``).
+
+Keeping these here instead of copying them into every launch file means the DDS profile
+selection and argument declaration behave the same for robot, edge and demo launches.
+"""
+
+from __future__ import annotations
+
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.substitutions import LaunchConfiguration
+
+from enachi_ros.dds import dds_profile_env
+from enachi_ros.paths import share_dir
+
+PACKAGE = "enachi_ros"
+
+
+def declare(arguments: dict[str, tuple[str, str]]) -> list[DeclareLaunchArgument]:
+    """One DeclareLaunchArgument per ``name: (default, description)``."""
+    return [
+        DeclareLaunchArgument(name, default_value=default, description=description)
+        for name, (default, description) in arguments.items()
+    ]
+
+
+def arg(context, name: str) -> str:
+    """The value of launch argument ``name`` in this context."""
+    return LaunchConfiguration(name).perform(context)
+
+
+def dds_env_actions(context) -> list[SetEnvironmentVariable]:
+    """Environment actions selecting the Fast DDS profile named by ``dds_profile``."""
+    return [SetEnvironmentVariable(k, v) for k, v in dds_profile_env(arg(context, "dds_profile")).items()]
+
+
+def params_file(context, default_name: str) -> str:
+    """``params_file`` if given, else ``share/enachi_ros/config/<default_name>``."""
+    return arg(context, "params_file") or str(share_dir() / "config" / default_name)
+
+
+def launch_dir() -> str:
+    return str(share_dir() / "launch")

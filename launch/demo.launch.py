@@ -1,0 +1,54 @@
+"""Single-host fleet demo: the edge plus N robots, all on this machine (dev DDS profile).
+
+    ros2 launch enachi_ros demo.launch.py robots:=3 policy:=enachi
+
+Without ``ros2 launch`` (PyPI ROS 2), ``enachi bringup`` runs the same configuration.
+"""
+
+from __future__ import annotations
+
+import os
+
+from launch import LaunchDescription
+from launch.actions import IncludeLaunchDescription, OpaqueFunction
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+from enachi_ros.launch_support import arg, declare, launch_dir
+
+ARGUMENTS = {
+    "robots": ("3", "number of robots (robot1 .. robotN)"),
+    "policy": ("enachi", "scheduling policy"),
+    "source": ("fmnist", "camera source of every robot"),
+    "frame_rate": ("5.0", "camera frames per second per robot"),
+    "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
+    "log_level": ("info", "ROS log level"),
+}
+
+
+def _includes(context) -> list:
+    count = int(arg(context, "robots"))
+    if count < 1:
+        raise ValueError(f"robots: expected an integer >= 1, got {count}")
+    robot_ids = [f"robot{i}" for i in range(1, count + 1)]
+    shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level")}
+
+    def include(file: str, arguments: dict[str, str]) -> IncludeLaunchDescription:
+        source = PythonLaunchDescriptionSource(os.path.join(launch_dir(), file))
+        return IncludeLaunchDescription(source, launch_arguments={**shared, **arguments}.items())
+
+    edge = include("edge.launch.py", {"robot_ids": ",".join(robot_ids), "policy": arg(context, "policy")})
+    robots = [
+        include("robot.launch.py", {
+            "robot_id": rid,
+            "channel_seed": str(i),
+            "distance_m": str(40.0 + 20.0 * (i - 1)),
+            "source": arg(context, "source"),
+            "frame_rate": arg(context, "frame_rate"),
+        })
+        for i, rid in enumerate(robot_ids, start=1)
+    ]
+    return [edge, *robots]
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([*declare(ARGUMENTS), OpaqueFunction(function=_includes)])

@@ -1,0 +1,44 @@
+"""The edge server: ENACHI scheduler + batched tail inference for all robots.
+
+    ros2 launch enachi_ros edge.launch.py robot_ids:=robot1,robot2,robot3 policy:=enachi
+"""
+
+from __future__ import annotations
+
+from launch import LaunchDescription
+from launch.actions import OpaqueFunction
+from launch_ros.actions import Node
+
+from enachi_ros.launch_support import PACKAGE, arg, declare, dds_env_actions, params_file
+
+ARGUMENTS = {
+    "robot_ids": ("robot1,robot2,robot3", "comma-separated ids (namespaces) of the robots served"),
+    "policy": ("enachi", "scheduling policy of the core (enachi or a baseline)"),
+    "model": ("fmnist_resnet", "registered split model"),
+    "params_file": ("", "parameter file (default: share/enachi_ros/config/edge.yaml)"),
+    "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
+    "log_level": ("info", "ROS log level"),
+}
+
+
+def _nodes(context) -> list:
+    params = params_file(context, "edge.yaml")
+    robot_ids = [r.strip() for r in arg(context, "robot_ids").split(",") if r.strip()]
+    if not robot_ids:
+        raise ValueError("robot_ids: expected at least one robot id, got an empty list")
+    common = {"robot_ids": robot_ids, "model": arg(context, "model")}
+    ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
+
+    def node(executable: str, name: str, *overrides: dict) -> Node:
+        return Node(package=PACKAGE, executable=executable, name=name, namespace="edge",
+                    parameters=[params, common, *overrides], arguments=ros_args, output="screen")
+
+    return [
+        *dds_env_actions(context),
+        node("scheduler_node", "scheduler", {"policy": arg(context, "policy")}),
+        node("tail_node", "tail"),
+    ]
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([*declare(ARGUMENTS), OpaqueFunction(function=_nodes)])

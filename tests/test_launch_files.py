@@ -1,0 +1,81 @@
+"""Launch files evaluated against the stand-in launch modules: what they start really exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from enachi_ros.launch_eval import declared_arguments, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH = ROOT / "launch"
+
+
+def console_scripts() -> dict[str, str]:
+    text = (ROOT / "setup.py").read_text()
+    nodes = dict(re.findall(r'"(\w+_node)": "([\w.]+:\w+)"', text))
+    assert nodes, "no node console scripts found in setup.py"
+    return nodes
+
+
+def test_demo_starts_edge_and_every_robot() -> None:
+    specs = evaluate(LAUNCH / "demo.launch.py", {"robots": "3"})
+    fqns = [s.fqn for s in specs]
+    assert fqns[:2] == ["/edge/scheduler", "/edge/tail"]
+    for i in (1, 2, 3):
+        assert {f"/robot{i}/camera", f"/robot{i}/head", f"/robot{i}/transmitter"} <= set(fqns)
+    assert len(fqns) == len(set(fqns)) == 2 + 3 * 3
+    scheduler = specs[0]
+    assert scheduler.parameters["robot_ids"] == ["robot1", "robot2", "robot3"]
+    seeds = {s.parameters["channel_seed"] for s in specs if s.name == "transmitter"}
+    assert seeds == {1, 2, 3}
+
+
+@pytest.mark.parametrize("launch_file", sorted(p.name for p in LAUNCH.glob("*.launch.py")))
+def test_every_node_is_a_console_script_with_existing_parameter_files(launch_file: str) -> None:
+    scripts = console_scripts()
+    specs = evaluate(LAUNCH / launch_file)
+    assert specs
+    for spec in specs:
+        assert spec.package == "enachi_ros"
+        assert spec.executable in scripts, spec.executable
+        for path in spec.parameter_files:
+            assert Path(path).is_file(), path
+            sections = yaml.safe_load(Path(path).read_text())
+            assert f"/**/{spec.name}" in sections, f"{path} has no /**/{spec.name} section"
+
+
+def test_console_script_targets_are_importable_functions() -> None:
+    import importlib
+
+    for name, target in console_scripts().items():
+        module, func = target.split(":")
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # pragma: no cover - depends on the nodes existing
+            pytest.fail(f"{name}: {exc}")
+        assert callable(getattr(mod, func)), name
+
+
+@pytest.mark.parametrize("profile", ["dev", "radio"])
+def test_dds_profile_argument_selects_the_profile_file(profile: str) -> None:
+    for spec in evaluate(LAUNCH / "demo.launch.py", {"robots": "1", "dds_profile": profile}):
+        assert spec.environment["FASTDDS_DEFAULT_PROFILES_FILE"].endswith(f"fastdds/{profile}.xml")
+
+
+def test_bad_arguments_are_refused_with_their_name() -> None:
+    with pytest.raises(ValueError, match="dds_profile"):
+        evaluate(LAUNCH / "robot.launch.py", {"dds_profile": "wifi"})
+    with pytest.raises(ValueError, match="robots"):
+        evaluate(LAUNCH / "demo.launch.py", {"robots": "0"})
+    with pytest.raises(ValueError, match="unknown launch argument"):
+        evaluate(LAUNCH / "edge.launch.py", {"robtos": "3"})
+
+
+def test_every_declared_argument_has_a_default_and_description() -> None:
+    for path in LAUNCH.glob("*.launch.py"):
+        args = declared_arguments(path)
+        assert args and all(v is not None for v in args.values()), path.name
