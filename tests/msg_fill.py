@@ -24,6 +24,8 @@ ENACHI_MESSAGES = (
     "SchedulerDecisionArray",
     "EnergyReport",
     "ChannelReport",
+    "EncodedTask",
+    "GroundTruth",
 )
 
 

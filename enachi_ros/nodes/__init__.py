@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: parameters in, messages in, call the core, messages out."""

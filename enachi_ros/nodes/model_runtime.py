@@ -1,0 +1,76 @@
+"""The split model and its calibration artifact, as the head and tail nodes use them.
+
+Loads the registered model (torch) and the committed artifact (importance order, packet layout,
+channel means, calibrated entropy thresholds) once; runs head/tail under ``torch.no_grad`` on
+CPU with a thread count set by the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from enachi_ros.core.artifact import Artifact, load_artifact
+from enachi_ros.core.packets import PacketLayout, plan_packets
+from enachi_ros.models import tv_shim  # noqa: F401  (torchvision CPU shim before any model import)
+from enachi_ros.models.registry import build_model, default_asset_dir
+
+
+@dataclass
+class ModelRuntime:
+    name: str
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        torch.set_num_threads(max(1, int(self.threads)))
+        self.artifact: Artifact = load_artifact(default_asset_dir(self.name))
+        self.model = build_model(self.name).eval()
+        self.class_names = list(self.model.class_names)
+
+    @cached_property
+    def n_splits(self) -> int:
+        return len(self.artifact.splits)
+
+    def kind(self, split: int) -> str:
+        return self.artifact.split(split).kind
+
+    def layouts(self, split: int, bits: int) -> list[PacketLayout]:
+        """Packet layout of a split at a bit width (the artifact's for its default bits)."""
+        sp = self.artifact.split(split)
+        if bits == self.artifact.bits_default:
+            return [
+                PacketLayout(i, tuple(p["channels"]), int(p["row_start"]), int(p["row_count"]))
+                for i, p in enumerate(sp.packets)
+            ]
+        prof = self.artifact.profile
+        return plan_packets(sp.feature_shape, bits, sp.importance_order,
+                            int(prof["max_payload_bytes"]), int(prof["min_packets"]))
+
+    def channel_mean(self, split: int) -> np.ndarray:
+        sp = self.artifact.split(split)
+        if sp.kind == "edge_only":  # the input: fill missing rows with the data set mean
+            return np.full(sp.feature_shape[0], float(np.mean(sp.channel_mean)), np.float32)
+        return np.asarray(sp.channel_mean, np.float32)
+
+    def theta(self, split: int) -> float:
+        return float(self.artifact.split(split).entropy_thresholds.get("chosen", 0.0) or 0.0)
+
+    @torch.no_grad()
+    def head(self, image_chw: np.ndarray, split: int) -> np.ndarray:
+        """Robot side: image [C, H, W] in [0, 1] -> feature [C', H', W'] (or logits [classes])."""
+        return self.model.head(torch.from_numpy(image_chw).unsqueeze(0), split)[0].numpy()
+
+    @torch.no_grad()
+    def tail_batch(self, features: np.ndarray, split: int) -> np.ndarray:
+        """Edge side: features [B, C, H, W] -> class probabilities [B, classes]."""
+        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+        return torch.softmax(self.model.tail(x, split), dim=1).numpy()
+
+    @torch.no_grad()
+    def full(self, image_chw: np.ndarray) -> np.ndarray:
+        """Device-only: class probabilities [classes]."""
+        x = torch.from_numpy(image_chw).unsqueeze(0)
+        return torch.softmax(self.model(x), dim=1)[0].numpy()

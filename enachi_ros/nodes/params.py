@@ -1,0 +1,107 @@
+"""Declared, described and validated node parameters.
+
+Each node lists its parameters once as :class:`Param` entries (name, default, description,
+check). :func:`declare` declares them with a ``ParameterDescriptor`` (description, allowed values
+or range, read-only where changing at run time makes no sense), validates the start-up values
+(a bad value raises :class:`ParameterError` naming it: the node refuses to start) and installs a
+set-parameters callback that refuses bad run-time changes with the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    SetParametersResult,
+)
+from rclpy.node import Node
+
+
+class ParameterError(ValueError):
+    """A parameter value was refused; the message names the parameter and what was expected."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    description: str
+    choices: Sequence[str] | None = None
+    low: float | None = None  # inclusive lower bound for numbers
+    high: float | None = None  # inclusive upper bound for numbers
+    check: Callable[[Any], bool] | None = None  # extra predicate
+    expected: str = ""  # what ``check`` wants, for the error message
+    read_only: bool = False
+
+
+def validate(spec: Param, value: Any) -> None:
+    """Raise ParameterError naming ``spec.name`` if ``value`` is not acceptable."""
+    if spec.choices is not None and value not in spec.choices:
+        raise ParameterError(f"{spec.name}: expected one of {list(spec.choices)}, got {value!r}")
+    if isinstance(spec.default, bool) != isinstance(value, bool):
+        raise ParameterError(f"{spec.name}: expected a {type(spec.default).__name__}, got {value!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if spec.low is not None and value < spec.low:
+            raise ParameterError(f"{spec.name}: expected >= {spec.low}, got {value!r}")
+        if spec.high is not None and value > spec.high:
+            raise ParameterError(f"{spec.name}: expected <= {spec.high}, got {value!r}")
+    if spec.check is not None and not spec.check(value):
+        raise ParameterError(f"{spec.name}: expected {spec.expected or 'a valid value'}, got {value!r}")
+
+
+def _descriptor(spec: Param) -> ParameterDescriptor:
+    text = spec.description
+    if spec.choices is not None:
+        text += f" (one of: {', '.join(map(str, spec.choices))})"
+    desc = ParameterDescriptor(description=text, read_only=spec.read_only)
+    if isinstance(spec.default, float) and (spec.low is not None or spec.high is not None):
+        desc.floating_point_range = [FloatingPointRange(
+            from_value=float(spec.low if spec.low is not None else -1e300),
+            to_value=float(spec.high if spec.high is not None else 1e300), step=0.0,
+        )]
+    elif isinstance(spec.default, int) and not isinstance(spec.default, bool) and (
+        spec.low is not None or spec.high is not None
+    ):
+        desc.integer_range = [IntegerRange(
+            from_value=int(spec.low if spec.low is not None else -(2**62)),
+            to_value=int(spec.high if spec.high is not None else 2**62), step=1,
+        )]
+    return desc
+
+
+def declare(node: Node, specs: Sequence[Param]) -> dict[str, Any]:
+    """Declare ``specs`` on ``node``, validate start-up values, guard run-time changes.
+
+    Returns the current values by name. Numbers given as ints for float parameters are accepted.
+    """
+    by_name = {s.name: s for s in specs}
+    values: dict[str, Any] = {}
+    for spec in specs:
+        param = node.declare_parameter(spec.name, spec.default, _descriptor(spec))
+        value = param.value
+        if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        validate(spec, value)
+        values[spec.name] = value
+
+    def on_set(params: list) -> SetParametersResult:
+        for p in params:
+            spec = by_name.get(p.name)
+            if spec is None:
+                continue
+            try:
+                validate(spec, p.value)
+            except ParameterError as exc:
+                return SetParametersResult(successful=False, reason=str(exc))
+        for p in params:
+            if p.name in values:
+                values[p.name] = p.value
+        return SetParametersResult(successful=True)
+
+    node.add_on_set_parameters_callback(on_set)
+    return values

@@ -1,0 +1,214 @@
+"""Edge tail-inference node: reassembles partial features, early-stops on entropy, answers by the
+deadline.
+
+Feature packets of every robot land in a per-task buffer initialised with the per-channel
+training mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs once per split over
+all tasks that received new packets (batched across robots), computes the normalized entropy
+and, when it is at most the task's threshold, sends STOP and the result. At the window end the
+result is produced from whatever arrived. Malformed packets are rejected and counted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import Header
+
+from enachi_interfaces.msg import (
+    FeaturePacket,
+    InferenceResult,
+    SchedulerDecision,
+    SchedulerDecisionArray,
+    TaskFeedback,
+)
+from enachi_ros.core.artifact import normalized_entropy
+from enachi_ros.core.packets import Reassembler
+from enachi_ros.core.progressive import stop_rule
+from enachi_ros.nodes import qos, topics
+from enachi_ros.nodes.convert import payload_from_msg, to_seconds
+from enachi_ros.nodes.ledger import EDGE_DEADLINE, EDGE_EARLY_STOP
+from enachi_ros.nodes.model_runtime import ModelRuntime
+from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.physical import RADIO_PARAMS
+
+PARAMS = (
+    Param("robot_ids", ["robot1"], "ids (namespaces) of the robots served",
+          check=lambda v: len(v) > 0 and all(v), expected="a non-empty list of robot ids"),
+    Param("model", "fmnist_resnet", "registered split model"),
+    Param("entropy_threshold", -1.0, "early-stop threshold theta; < 0: the decision's (calibrated)",
+          low=-1.0, high=1.0),
+    Param("batch_period_s", 0.002, "how often the batched tail runs (s)", low=0.0005, high=1.0),
+    Param("feedback_repeats", 2, "STOP is sent this many times (lossy links)", low=1, high=10),
+    Param("heartbeat_period_s", 0.2, "edge heartbeat period (liveliness) (s)", low=0.01, high=10.0),
+    Param("threads", 1, "torch CPU threads", low=1, high=64),
+    *RADIO_PARAMS,
+)
+
+
+@dataclass
+class _Task:
+    robot_id: str
+    task_id: int
+    frame_index: int
+    split: int
+    buffer: Reassembler
+    total: int
+    deadline_s: float
+    capture_s: float
+    bytes_received: int = 0
+    dirty: bool = False
+    tail_s: float = 0.0
+    probs: np.ndarray | None = field(default=None, repr=False)
+
+
+class TailNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("tail", **kwargs)
+        self.p = declare(self, PARAMS)
+        self.runtime = ModelRuntime(self.p["model"], self.p["threads"])
+        self.tasks: dict[tuple[str, int], _Task] = {}
+        self.finished: dict[tuple[str, int], float] = {}
+        self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
+        self.malformed = 0
+        self.late_packets = 0
+        self.results = 0
+        self.pub_result: dict[str, object] = {}
+        self.pub_feedback: dict[str, object] = {}
+        for rid in self.p["robot_ids"]:
+            self.create_subscription(FeaturePacket, topics.robot_topic(rid, topics.FEATURES),
+                                     lambda m, rid=rid: self._on_packet(rid, m), qos.feature_qos())
+            self.pub_result[rid] = self.create_publisher(
+                InferenceResult, topics.robot_topic(rid, topics.RESULT), qos.result_qos())
+            self.pub_feedback[rid] = self.create_publisher(
+                TaskFeedback, topics.robot_topic(rid, topics.FEEDBACK), qos.feedback_qos())
+        self.create_subscription(SchedulerDecisionArray, topics.DECISIONS, self._on_decisions,
+                                 qos.decision_qos())
+        self.heartbeat = self.create_publisher(Header, topics.EDGE_ALIVE, qos.heartbeat_qos())
+        self.create_timer(self.p["heartbeat_period_s"], self._beat)
+        self.create_timer(self.p["batch_period_s"], self._step)
+
+    def _beat(self) -> None:
+        h = Header(frame_id="edge")
+        h.stamp = self.get_clock().now().to_msg()
+        self.heartbeat.publish(h)
+
+    def _on_decisions(self, msg: SchedulerDecisionArray) -> None:
+        for d in msg.decisions:
+            self.decisions[(d.robot_id, int(d.frame_index))] = d
+        if len(self.decisions) > 2000:
+            for key in list(self.decisions)[:1000]:
+                del self.decisions[key]
+
+    def _on_packet(self, rid: str, msg: FeaturePacket) -> None:
+        key = (rid, int(msg.task_id))
+        if key in self.finished:
+            self.late_packets += 1
+            return
+        try:
+            if msg.robot_id != rid:
+                raise ValueError(f"robot_id: expected {rid!r} on this topic, got {msg.robot_id!r}")
+            if msg.split_index >= self.runtime.n_splits:
+                raise ValueError(f"split_index: expected < {self.runtime.n_splits}, got {msg.split_index}")
+            payload = payload_from_msg(msg)
+            task = self.tasks.get(key)
+            if task is None:
+                shape = tuple(int(v) for v in msg.shape)
+                task = _Task(rid, int(msg.task_id), int(msg.frame_index), int(msg.split_index),
+                             Reassembler(shape, self.runtime.channel_mean(msg.split_index)),
+                             int(msg.packet_count), to_seconds(msg.deadline),
+                             to_seconds(msg.header.stamp))
+                self.tasks[key] = task
+            if task.buffer.add(payload):
+                task.bytes_received += len(msg.data)
+                task.dirty = True
+        except ValueError as exc:
+            self.malformed += 1
+            self.get_logger().warn(f"malformed packet from {rid} rejected ({self.malformed} so "
+                                   f"far): {exc}", throttle_duration_sec=2.0)
+
+    def _theta(self, task: _Task) -> tuple[float, bool]:
+        d = self.decisions.get((task.robot_id, task.frame_index))
+        if self.p["entropy_threshold"] >= 0:
+            return self.p["entropy_threshold"], d.progressive if d else True
+        if d is not None:
+            return float(d.entropy_threshold), bool(d.progressive)
+        return self.runtime.theta(task.split), True
+
+    def _step(self) -> None:
+        now = time.time()
+        fb = self.p["feedback_s"]
+        by_split: dict[int, list[_Task]] = {}
+        for task in self.tasks.values():
+            if task.dirty:
+                by_split.setdefault(task.split, []).append(task)
+        for split, group in by_split.items():
+            t0 = time.perf_counter()
+            probs = self.runtime.tail_batch(np.stack([t.buffer.tensor() for t in group]), split)
+            per_task = (time.perf_counter() - t0) / len(group)
+            for task, pr in zip(group, probs, strict=True):
+                task.probs, task.dirty = pr, False
+                task.tail_s += per_task
+        for key, task in list(self.tasks.items()):
+            if task.probs is None:
+                continue
+            entropy = float(normalized_entropy(task.probs[None])[0])
+            theta, progressive = self._theta(task)
+            if bool(stop_rule(entropy, theta, progressive)):
+                self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
+            elif task.buffer.received_count >= task.total:
+                self._finish(key, task, EDGE_DEADLINE, f"all {task.total} packets received")
+            elif now >= task.deadline_s - fb:
+                self._finish(key, task, EDGE_DEADLINE,
+                             f"window end with {task.buffer.received_count}/{task.total} packets")
+
+    def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:
+        del self.tasks[key]
+        self.finished[key] = time.time()
+        if len(self.finished) > 5000:
+            for k in list(self.finished)[:2500]:
+                del self.finished[k]
+        stamp = self.get_clock().now().to_msg()
+        if outcome == EDGE_EARLY_STOP or task.buffer.received_count < task.total:
+            fb = TaskFeedback(robot_id=task.robot_id, task_id=task.task_id,
+                              command=TaskFeedback.COMMAND_STOP,
+                              packets_received=task.buffer.received_count)
+            fb.header.stamp = stamp
+            for _ in range(self.p["feedback_repeats"]):
+                self.pub_feedback[task.robot_id].publish(fb)
+        probs = task.probs
+        cls = int(np.argmax(probs))
+        r = InferenceResult(robot_id=task.robot_id, task_id=task.task_id,
+                            frame_index=task.frame_index, outcome=outcome, reason=reason)
+        r.header.stamp = stamp
+        r.class_id = cls
+        r.label = self.runtime.class_names[cls]
+        r.confidence = float(probs[cls])
+        r.entropy = float(normalized_entropy(probs[None])[0])
+        r.ground_truth = -1
+        r.split_index = task.split
+        r.packets_received = task.buffer.received_count
+        r.packets_total = task.total
+        r.bytes_received = task.bytes_received
+        r.latency_tail_s = task.tail_s
+        r.deadline_met = time.time() <= task.deadline_s
+        self.pub_result[task.robot_id].publish(r)
+        self.results += 1
+
+
+def main(args: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=args):
+            rclpy.spin(TailNode())
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+NODE_CLASS = TailNode
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Robot progressive-transmitter node: the emulated radio and the inner power loop.
+
+For each encoded task it runs the core's :class:`~enachi_ros.core.link.LinkTask` slot by slot in
+real time: per slot the channel gain (emulated Rayleigh fading over path loss, explicit and
+seeded), the power from the inner reference-tracking law, the rate, which packets go out and which
+the emulated link loses. Delivered packets are published on ``enachi/features`` at the end of
+their slot; a STOP from the edge ends the task at once; at the window end the task ends anyway.
+Then it reports the energy (compute + transmit) and the channel it saw.
+
+Replace the emulation by a real link with ``radio_emulation:=false``: packets are published as
+the rate allows and the network loses what it loses.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+
+from enachi_interfaces.msg import (
+    ChannelReport,
+    EncodedTask,
+    EnergyReport,
+    FeaturePacket,
+    TaskFeedback,
+)
+from enachi_ros.core.channel import RayleighChannel, snr
+from enachi_ros.core.energy import head_time_s
+from enachi_ros.core.link import EmulatedLoss, LinkTask, NoEmulatedLoss
+from enachi_ros.nodes import qos, topics
+from enachi_ros.nodes.convert import to_seconds
+from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.physical import (
+    CHANNEL_PARAMS,
+    DEVICE_PARAMS,
+    RADIO_PARAMS,
+    channel_from,
+    device_from,
+    radio_from,
+)
+
+PARAMS = (
+    Param("robot_id", "robot1", "this robot's id (its namespace)",
+          check=lambda v: bool(v) and "/" not in v, expected="a non-empty id without '/'"),
+    Param("model", "fmnist_resnet", "registered split model"),
+    Param("distance_m", 60.0, "distance to the access point (m)", low=0.1, high=1e5),
+    Param("channel_seed", 1, "seed of this robot's emulated channel and losses", low=0),
+    Param("radio_emulation", True, "emulate the radio (false: a real link carries the packets)"),
+    Param("loss_feedback_slots", 1, "slots until a lost packet is known and can be re-sent",
+          low=0, high=1000),
+    Param("tick_s", 0.002, "how often emulated slots are advanced (s)", low=0.0005, high=0.1),
+    *RADIO_PARAMS, *DEVICE_PARAMS, *CHANNEL_PARAMS,
+)
+
+
+class _Active:
+    """One task being transmitted."""
+
+    def __init__(self, task: EncodedTask, link: LinkTask, start_s: float) -> None:
+        self.task, self.link, self.start_s = task, link, start_s
+        self.packets = {int(p.packet_index): p for p in task.packets}
+        self.stopped = False
+
+
+class TransmitterNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("transmitter", **kwargs)
+        self.p = declare(self, PARAMS)
+        self.robot_id: str = self.p["robot_id"]
+        self.device = device_from(self.p)
+        self.channel_params = channel_from(self.p)
+        self.rng = np.random.default_rng(self.p["channel_seed"])
+        self.channel = RayleighChannel(
+            np.array([self.p["distance_m"]]), self.channel_params, self.p["slot_s"], self.rng)
+        self.queue: collections.deque[EncodedTask] = collections.deque()
+        self.active: _Active | None = None
+        self.rejected = 0
+        self.pub_features = self.create_publisher(FeaturePacket, topics.FEATURES, qos.feature_qos())
+        self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
+        self.pub_channel = self.create_publisher(ChannelReport, topics.CHANNEL, qos.report_qos())
+        self.create_subscription(EncodedTask, topics.ENCODED, self._on_task, qos.local_reliable_qos(20))
+        self.create_subscription(TaskFeedback, topics.FEEDBACK, self._on_feedback, qos.feedback_qos())
+        self.create_timer(self.p["tick_s"], self._tick)
+
+    def _on_task(self, msg: EncodedTask) -> None:
+        if not msg.packets or msg.decision.bandwidth_hz <= 0 or msg.decision.window_slots == 0:
+            self.rejected += 1
+            self.get_logger().warn(
+                f"task {msg.task_id} rejected: expected packets, bandwidth_hz > 0 and "
+                f"window_slots > 0 (got {len(msg.packets)}, {msg.decision.bandwidth_hz}, "
+                f"{msg.decision.window_slots})")
+            self._report(msg, None)
+            return
+        self.queue.append(msg)
+
+    def _on_feedback(self, msg: TaskFeedback) -> None:
+        a = self.active
+        if a is not None and msg.task_id == a.task.task_id and msg.command == TaskFeedback.COMMAND_STOP:
+            a.link.stop()
+            a.stopped = True
+
+    def _start(self, msg: EncodedTask) -> _Active:
+        d = msg.decision
+        radio = radio_from(self.p, float(d.bandwidth_hz))
+        window = int(d.window_slots)
+        gains = self.channel.slots(window)[0]
+        bits = [8 * payload_bytes_of(p) for p in msg.packets]
+        order = None
+        if not d.importance_order:
+            order = self.rng.permutation(len(bits))
+        loss = EmulatedLoss(radio, self.rng) if self.p["radio_emulation"] else NoEmulatedLoss()
+        link = LinkTask(np.array(bits, float), gains, float(d.bandwidth_hz),
+                        float(d.reference_power_w), float(d.channel_gain) or float(gains.mean()),
+                        d.power_law or "tracking", radio, loss, self.p["loss_feedback_slots"], order)
+        # The robot's head runs device_slowdown times slower than this machine: the window
+        # opens after the modeled head time (the real head time is usually shorter).
+        capture = to_seconds(msg.header.stamp)
+        start = max(time.time(), capture + float(head_time_s(msg.head_latency_s, self.device)))
+        return _Active(msg, link, start)
+
+    def _tick(self) -> None:
+        now = time.time()
+        if self.active is None and self.queue:
+            self.active = self._start(self.queue.popleft())
+        a = self.active
+        if a is None or now < a.start_s:
+            return
+        slot_s = a.link.radio.slot_s
+        due = min(a.link.window, int((now - a.start_s) / slot_s))
+        while a.link.slot < due and not a.link.done:
+            step = a.link.step()
+            for idx in step.delivered:
+                self.pub_features.publish(a.packets[idx])
+        if a.link.done:
+            self._report(a.task, a)
+            self.active = None
+
+    def _report(self, msg: EncodedTask, a: _Active | None) -> None:
+        stamp = self.get_clock().now().to_msg()
+        e = EnergyReport(robot_id=self.robot_id, task_id=msg.task_id, frame_index=msg.frame_index)
+        e.header.stamp = stamp
+        e.compute_energy_j = float(msg.compute_energy_j)
+        e.reference_power_w = float(msg.decision.reference_power_w)
+        if a is not None:
+            link = a.link
+            e.transmit_energy_j = float(link.energy_j)
+            e.slots_used = link.slots_used
+            e.packets_sent = link.packets_sent
+            e.packets_lost = link.packets_lost
+            e.bytes_sent = link.bytes_sent
+            e.mean_power_w = float(link.energy_j / max(link.slots_used, 1) / link.radio.slot_s)
+            z = getattr(link.power, "z", None)
+            e.tracking_queue = float(z[0]) if z is not None else 0.0
+        e.total_energy_j = e.compute_energy_j + e.transmit_energy_j
+        self.pub_energy.publish(e)
+        if a is None or not a.link.steps:
+            return
+        gains = np.array([s.gain for s in a.link.steps])
+        c = ChannelReport(robot_id=self.robot_id, frame_index=msg.frame_index,
+                          distance_m=float(self.p["distance_m"]), gain=float(gains.mean()))
+        c.header.stamp = stamp
+        ref_p = max(float(msg.decision.reference_power_w), 1e-9)
+        c.snr_db = float(10 * np.log10(np.mean(snr(a.link.bandwidth_hz, ref_p, gains,
+                                                   a.link.radio.noise_psd_w_per_hz))))
+        c.rate_bps = float(8 * a.link.bytes_sent / max(len(gains) * a.link.radio.slot_s, 1e-9))
+        c.packet_loss_rate = float(a.link.packets_lost / max(a.link.packets_sent, 1))
+        c.slot_gain = gains.astype(np.float32).tolist()
+        self.pub_channel.publish(c)
+
+
+def payload_bytes_of(msg: FeaturePacket) -> int:
+    return len(msg.data)
+
+
+def main(args: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=args):
+            rclpy.spin(TransmitterNode())
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+NODE_CLASS = TransmitterNode
+
+if __name__ == "__main__":
+    main()
