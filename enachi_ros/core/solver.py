@@ -1,0 +1,299 @@
+"""Outer loop: the per-frame drift-plus-penalty problem (P1.1), vectorized over robots x splits.
+
+    maximize  V * mean_n A_hat_n(s_n, beta_n) - sum_n Q_n E_n   s.t.  sum_n w_n <= W,
+              0 <= p_ref_n <= p_max,  s_n feasible for the deadline.
+
+Method [ours]. Dualize the bandwidth constraint with a price lambda. For each robot, split s and
+a grid of received SNRs gamma (so ``p_ref = gamma N0 w / h``), the deliverable fraction is linear
+in the share, ``beta = k w`` with ``k = T_tr log2(1 + gamma) / bits(s)``, and the transmit energy
+is ``p_ref T_tr phi = c w`` with ``c = gamma N0 T_tr phi / h`` (``phi`` = planned fraction of the
+window actually used: 1 for the plain plan, the calibrated expected stop point for the stop-aware
+plan). The per-option problem ``V/N A_hat(k w) - Q c w - lambda w`` is concave in w with the
+closed-form KKT point ``w* = (a1 + sqrt(V/N a0 k / (lambda + Q c))) / (a0 k)``, clipped to
+``[0, min(1/k, p_max h / (gamma N0))]`` (beyond ``1/k`` all bits are delivered). Each robot keeps
+its best (s, gamma) (or device-only), and lambda is found by bisection in log space until the
+shares fill W. Bandwidth left over at the final price is handed out in proportion to the shares
+at fixed p_ref (more bandwidth at fixed power never lowers accuracy or raises energy).
+Fading-aware planning [ours]: the frame-level estimate h is the mean gain, and inside the window
+the gain fades (Rayleigh) with slots below the decoding threshold lost, so ``k`` uses the
+ergodic spectral efficiency with outage ``E[log2(1 + gamma X) 1{gamma X >= thr}]``, X ~ Exp(1),
+instead of ``log2(1 + gamma)``; the SNR grid starts at the threshold. The closed form is
+unchanged (beta is still linear in w).
+
+Packet granularity [ours]: a split with at most ``COARSE_PACKETS`` packets (edge_only of a
+28x28 image is one packet) delivers nothing useful until its packet is complete, so for it the
+share is all-or-nothing, ``w in {0, COARSE_MARGIN / k}`` (a margin against fading), instead
+of the continuous KKT point.
+Cost: O(iterations x N x S x G) vectorized numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
+from enachi_ros.core.deadline import feasible, window_slots
+from enachi_ros.core.params import RadioParams
+from enachi_ros.core.split_table import SplitTable
+from enachi_ros.core.surrogate import surrogate_accuracy
+
+SNR_GRID_SPAN_DB = (0.0, 30.0)  # above the decoding threshold
+SNR_GRID_POINTS = 12
+COARSE_PACKETS = 2
+COARSE_MARGIN = 1.25
+ENERGY_TIE_BREAK = 1e-6  # x V: J^-1 price floor on energy
+
+
+def snr_grid(radio: RadioParams, points: int = SNR_GRID_POINTS) -> np.ndarray:
+    """Planned mean SNRs (linear): from the decoding threshold up ``SNR_GRID_SPAN_DB``."""
+    db = radio.decode_snr_db + np.linspace(*SNR_GRID_SPAN_DB, points)
+    return 10.0 ** (db / 10.0)
+
+
+@dataclass(frozen=True)
+class OuterSolution:
+    """Per-robot plan; ``objective`` is the P1.1 value at the returned plan."""
+
+    split: np.ndarray
+    bandwidth_hz: np.ndarray
+    p_ref: np.ndarray
+    window_s: np.ndarray
+    beta: np.ndarray
+    accuracy: np.ndarray
+    energy_j: np.ndarray
+    price: float
+    objective: float
+
+
+def plan_outcome(
+    split: np.ndarray,
+    bandwidth_hz: np.ndarray,
+    p_ref: np.ndarray,
+    gains: np.ndarray,
+    window_s: np.ndarray,
+    *,
+    splits: SplitTable,
+    radio: RadioParams,
+    phi: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Surrogate accuracy, planned energy and beta of a plan, in physical terms (per robot).
+
+    Transmit time = the window, or less when all bits get through earlier, times the planned
+    stop fraction ``phi`` (1 = plain plan): ``E = E_cmp + p_ref T min(1, 1 / beta_raw) phi``.
+    """
+    split = np.asarray(split, int)
+    phi_s = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
+    bits = splits.payload_bits[split]
+    tx = splits.transmits[split]
+    se = ergodic_spectral_efficiency(snr(bandwidth_hz, p_ref, gains, radio.noise_psd_w_per_hz),
+                                     radio.decode_snr)
+    delivered = np.asarray(bandwidth_hz) * se * window_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta_raw = np.where(bits > 0, delivered / np.where(bits > 0, bits, 1.0), 0.0)
+        time_frac = phi_s[split] * np.where(beta_raw > 1.0, 1.0 / beta_raw, 1.0)
+    beta = np.minimum(beta_raw, 1.0)
+    k = splits.num_packets[split]
+    beta = np.where(k <= COARSE_PACKETS, np.floor(beta * k + 1e-9) / np.maximum(k, 1), beta)
+    acc = np.where(
+        tx,
+        surrogate_accuracy(beta, splits.a0[split], splits.a1[split], splits.a2[split]),
+        splits.accuracy_full[split],
+    )
+    energy = splits.compute_j[split] + np.where(tx, p_ref * window_s * time_frac, 0.0)
+    return acc, energy, np.where(tx, beta, 1.0)
+
+
+def objective(acc: np.ndarray, energy: np.ndarray, queues: np.ndarray, v: float) -> float:
+    """P1.1 value: V * mean accuracy - sum Q E."""
+    return float(v * np.mean(acc) - np.sum(np.asarray(queues) * energy))
+
+
+class _Options:
+    """Per-frame precomputation of every (robot, split, gamma) option, flattened to [N, O]."""
+
+    def __init__(self, gains, queues, v, splits, *, radio, deadline_s, phi, allowed, gamma):
+        n = gains.size
+        deadline = np.broadcast_to(deadline_s, (n,))
+        slots = window_slots(deadline, splits, radio.slot_s, radio.feedback_s)
+        ok = feasible(deadline, splits, radio.slot_s, radio.feedback_s)
+        if allowed is not None:
+            ok = ok & np.asarray(allowed, bool)
+        self.window_s = slots * radio.slot_s  # [N, S]
+        tx = splits.transmits
+        s_tx = np.flatnonzero(tx)
+        self.s_tx, self.gamma = s_tx, gamma
+        t = self.window_s[:, s_tx, None]  # [N, S', 1]
+        bits = splits.payload_bits[s_tx][None, :, None]
+        se = _cached_se(gamma, radio.decode_snr)
+        k = t * se[None, None, :] / bits  # beta per Hz
+        n0 = radio.noise_psd_w_per_hz
+        h = gains[:, None, None]
+        c = gamma[None, None, :] * n0 * t * phi[s_tx][None, :, None] / h  # J per Hz
+        coarse = splits.num_packets[s_tx] <= COARSE_PACKETS
+        reach = np.where(coarse, COARSE_MARGIN, 1.0)[None, :, None]  # beta to plan for at most
+        with np.errstate(divide="ignore"):
+            w_ub = np.minimum(
+                np.where(k > 0, reach / np.where(k > 0, k, 1.0), 0.0),
+                radio.p_max_w * h / (gamma[None, None, :] * n0),
+            )
+        shape = (n, -1)
+        a0 = splits.a0[s_tx][None, :, None]
+        a1 = splits.a1[s_tx][None, :, None]
+        a2 = splits.a2[s_tx][None, :, None]
+        vn = v / n
+        q = queues[:, None, None]
+        self.k = np.broadcast_to(k, (n, s_tx.size, gamma.size)).reshape(shape)
+        self.a0k = (a0 * k).reshape(shape)
+        self.a0 = np.broadcast_to(a0, k.shape).reshape(shape)
+        self.a1 = np.broadcast_to(a1, k.shape).reshape(shape)
+        self.vk = (vn * a0 * k).reshape(shape)
+        self.qc = (q * c).reshape(shape)
+        self.w_ub = w_ub.reshape(shape)
+        self.coarse = np.broadcast_to(coarse[None, :, None], k.shape).reshape(shape)
+        with np.errstate(divide="ignore"):
+            inv_k = np.where(self.k > 0, 1.0 / np.where(self.k > 0, self.k, 1.0), 0.0)
+        w_full = COARSE_MARGIN * inv_k
+        self.w_full = np.where(self.w_ub >= w_full * (1 - 1e-9), w_full, 0.0)
+        self.any_coarse = bool(coarse.any())
+        base = vn * a2 - q * splits.compute_j[s_tx][None, :, None]
+        base = np.broadcast_to(base, k.shape).copy()
+        base[~np.broadcast_to(ok[:, s_tx, None], k.shape) | (k <= 0)] = -np.inf
+        self.base = base.reshape(shape)
+        dead = ~np.isfinite(self.base)  # keep the arithmetic finite on options that never win
+        for name in ("k", "a0k", "vk", "qc", "w_ub", "w_full"):
+            arr = np.array(getattr(self, name), dtype=float)
+            arr[dead] = 0.0 if name in ("w_ub", "w_full", "vk") else 1.0
+            setattr(self, name, arr)
+        self.vn = vn
+        dev = splits.device_index
+        self.device_u = np.where(
+            ok[:, dev], vn * splits.accuracy_full[dev] - queues * splits.compute_j[dev], -np.inf
+        )
+        self.n = n
+
+    def best(self, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per robot: index of the best option (-1 = device-only), its share, the share sum."""
+        mu = self.qc + lam  # > 0: the queues carry a tie-break floor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = (self.a1 + np.sqrt(self.vk / mu)) / self.a0k
+        w = np.clip(w, 0.0, self.w_ub)
+        if self.any_coarse:
+            full = np.minimum(self.a0k * self.w_full, self.a0)
+            gain = self.vn / -self.a1 - self.vn / (full - self.a1)
+            w_bin = np.where(gain > mu * self.w_full, self.w_full, 0.0)
+            w = np.where(self.coarse, w_bin, w)
+        a0_beta = np.minimum(self.a0k * w, self.a0)  # a0 * beta, beta capped at 1
+        u = self.base - self.vn / (a0_beta - self.a1) - mu * w
+        j = np.argmax(u, axis=1)
+        rows = np.arange(self.n)
+        u_best = u[rows, j]
+        use_dev = self.device_u > u_best + 1e-12 * np.abs(u_best)  # ties: less energy
+        w_best = np.where(use_dev, 0.0, w[rows, j])
+        return np.where(use_dev, -1, j), w_best, w_best.sum()
+
+    def max_price(self) -> float:
+        """A price at which no robot wants any bandwidth (marginal utility at w = 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            marg = np.where(np.isfinite(self.base), self.vk / self.a1**2 - self.qc, 0.0)
+        return float(max(np.max(marg), 1e-30)) * 2.0
+
+
+_GRID_CACHE: dict[tuple[float, int], np.ndarray] = {}
+
+
+def _cached_grid(radio: RadioParams, points: int) -> np.ndarray:
+    key = (radio.decode_snr_db, points)
+    if key not in _GRID_CACHE:
+        _GRID_CACHE[key] = snr_grid(radio, points)
+    return _GRID_CACHE[key]
+
+
+def _cached_se(gamma: np.ndarray, threshold: float) -> np.ndarray:
+    key = (float(threshold), gamma.size, float(gamma[0]))
+    if key not in _SE_GRID_CACHE:
+        _SE_GRID_CACHE[key] = ergodic_spectral_efficiency(gamma, threshold)
+    return _SE_GRID_CACHE[key]
+
+
+_SE_GRID_CACHE: dict[tuple[float, int, float], np.ndarray] = {}
+
+
+def solve_outer(
+    gains: np.ndarray,
+    queues: np.ndarray,
+    v: float,
+    bandwidth_hz: float,
+    splits: SplitTable,
+    *,
+    radio: RadioParams,
+    deadline_s,
+    phi: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    snr_points: int = SNR_GRID_POINTS,
+    iterations: int = 16,
+    price_hint: float | None = None,
+) -> OuterSolution:
+    """Solve P1.1 for one frame. ``phi`` [S]: planned fraction of the window used (default 1);
+    ``allowed`` [S] or [N, S]: splits a policy may choose; ``price_hint``: last frame's price
+    (warm start: the bisection starts from a bracket around it when that bracket holds)."""
+    gains = np.asarray(gains, float)
+    queues = np.asarray(queues, float)
+    if gains.ndim != 1 or np.any(~np.isfinite(gains)) or np.any(gains <= 0):
+        raise ValueError(f"gains: expected a 1-D array of finite values > 0, got {gains}")
+    if queues.shape != gains.shape or np.any(queues < 0):
+        raise ValueError(f"queues: expected {gains.shape} values >= 0, got {queues}")
+    if not v > 0:
+        raise ValueError(f"v: expected > 0, got {v}")
+    if not bandwidth_hz > 0:
+        raise ValueError(f"bandwidth_hz: expected > 0, got {bandwidth_hz}")
+    phi = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
+    # a tiny energy price even at Q = 0 so that ties in accuracy go to the cheaper plan
+    queues = queues + ENERGY_TIE_BREAK * v
+    gamma = _cached_grid(radio, snr_points)
+    opts = _Options(gains, queues, v, splits, radio=radio, deadline_s=deadline_s, phi=phi,
+                    allowed=allowed, gamma=gamma)
+    lam = 0.0
+    choice, w, total = opts.best(0.0)
+    if total > bandwidth_hz:
+        hi = opts.max_price()
+        lo = hi * 1e-10
+        steps = iterations
+        if (
+            price_hint
+            and lo < price_hint < hi
+            and opts.best(price_hint * 4.0)[2] <= bandwidth_hz < opts.best(price_hint / 4.0)[2]
+        ):
+            lo, hi, steps = price_hint / 4.0, price_hint * 4.0, max(iterations // 2, 6)
+        choice, w, total = opts.best(hi)
+        for _ in range(steps):
+            mid = np.sqrt(lo * hi)
+            c_mid, w_mid, t_mid = opts.best(mid)
+            if t_mid > bandwidth_hz:
+                lo = mid
+            else:
+                hi, choice, w, total = mid, c_mid, w_mid, t_mid
+        lam = hi
+    n_g = opts.gamma.size
+    tx = choice >= 0
+    split = np.where(tx, opts.s_tx[np.maximum(choice, 0) // n_g], splits.device_index)
+    gamma = opts.gamma[np.maximum(choice, 0) % n_g]
+    p_ref = np.where(tx, gamma * radio.noise_psd_w_per_hz * w / gains, 0.0)
+    p_ref = np.minimum(p_ref, radio.p_max_w)
+    if total > 0:
+        w = w * (bandwidth_hz / total)  # hand out the leftover at fixed p_ref
+    window = opts.window_s[np.arange(gains.size), split]
+    acc, energy, beta = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,
+                                     phi=phi)
+    return OuterSolution(
+        split=split,
+        bandwidth_hz=w,
+        p_ref=p_ref,
+        window_s=window,
+        beta=beta,
+        accuracy=acc,
+        energy_j=energy,
+        price=float(lam),
+        objective=objective(acc, energy, queues - ENERGY_TIE_BREAK * v, v),
+    )

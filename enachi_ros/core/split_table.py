@@ -1,0 +1,151 @@
+"""Per-split arrays the scheduler and the sender need, built from the calibration profile.
+
+The profile (docs/DESIGN.md, ``profile.json``) is a list of per-split records; the solver works
+on arrays over splits, so this module flattens it once: robot head time and compute energy (via
+the device model), edge tail time, payload and per-packet bits at the chosen bit width, the
+surrogate coefficients, the calibrated entropy threshold and the expected stop point.
+Only calibration-side numbers are used here (never the test-set columns): the scheduler must not
+know the test outcomes the simulator replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from enachi_ros.core.energy import compute_energy_j, head_time_s, tail_time_s
+from enachi_ros.core.params import DeviceParams
+from enachi_ros.core.surrogate import check_surrogate, fit_surrogate
+
+KINDS = ("edge_only", "intermediate", "device_only")
+
+
+@dataclass(frozen=True)
+class SplitTable:
+    """Arrays over splits ``S`` (index order of the profile) and packets ``Kmax``."""
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    head_s: np.ndarray  # robot head time (device_only: full model)
+    tail_s: np.ndarray  # edge tail time
+    compute_j: np.ndarray  # device compute energy E_cmp(s)
+    payload_bits: np.ndarray  # total bits of the quantized tensor (0 for device_only)
+    packet_bits: np.ndarray  # [S, Kmax] bits per packet, importance order, zero padded
+    num_packets: np.ndarray  # K_s (0 for device_only)
+    a0: np.ndarray
+    a1: np.ndarray
+    a2: np.ndarray
+    accuracy_full: np.ndarray  # calibration accuracy with every packet (device_only: the model)
+    theta: np.ndarray  # calibrated entropy threshold per split
+    theta_grid: tuple[np.ndarray, ...] = field(repr=False)  # per split: thresholds tried
+    mean_packets_grid: tuple[np.ndarray, ...] = field(repr=False)  # mean packets at each
+    bits: int = 8
+
+    @property
+    def n_splits(self) -> int:
+        return len(self.names)
+
+    @property
+    def device_index(self) -> int:
+        return self.kinds.index("device_only")
+
+    @property
+    def transmits(self) -> np.ndarray:
+        """True for splits that send something (edge_only and intermediate)."""
+        return np.array([k != "device_only" for k in self.kinds])
+
+    def index(self, name_or_index: str | int) -> int:
+        if isinstance(name_or_index, int | np.integer):
+            if not 0 <= int(name_or_index) < self.n_splits:
+                raise ValueError(f"split: expected 0..{self.n_splits - 1}, got {name_or_index}")
+            return int(name_or_index)
+        if name_or_index not in self.names:
+            raise ValueError(f"split: expected one of {list(self.names)}, got {name_or_index!r}")
+        return self.names.index(name_or_index)
+
+    def stop_fraction(self, theta: np.ndarray | float | None = None) -> np.ndarray:
+        """Expected fraction of the packets sent before an entropy stop, per split.
+
+        Interpolated from the calibration table ``entropy_thresholds`` at ``theta`` (default: the
+        calibrated one). 1 where no table exists or the stop is disabled (theta <= 0).
+        """
+        th = self.theta if theta is None else np.broadcast_to(np.asarray(theta, float),
+                                                             (self.n_splits,))
+        out = np.ones(self.n_splits)
+        for s in range(self.n_splits):
+            grid, packets = self.theta_grid[s], self.mean_packets_grid[s]
+            if self.num_packets[s] > 0 and grid.size and th[s] > 0:
+                order = np.argsort(grid)
+                mean_k = np.interp(th[s], grid[order], packets[order])
+                out[s] = min(1.0, float(mean_k) / float(self.num_packets[s]))
+        return out
+
+    @classmethod
+    def from_profile(
+        cls, profile: dict, device: DeviceParams, bits: int | None = None
+    ) -> SplitTable:
+        """Build from a parsed ``profile.json`` (schema_version 1)."""
+        if profile.get("schema_version") != 1:
+            raise ValueError(
+                f"profile schema_version: expected 1, got {profile.get('schema_version')!r}"
+            )
+        bits = int(bits or profile.get("bits_default", 8))
+        splits = profile["splits"]
+        kinds = tuple(s["kind"] for s in splits)
+        bad = [k for k in kinds if k not in KINDS]
+        if bad or kinds[0] != "edge_only" or kinds[-1] != "device_only":
+            raise ValueError(
+                f"profile splits kinds: expected edge_only ... device_only, got {kinds}"
+            )
+        names = tuple(s["name"] for s in splits)
+        packet_lists, a0, a1, a2, acc, theta, grids, means = [], [], [], [], [], [], [], []
+        for s in splits:
+            entry = s.get("bits", {}).get(str(bits))
+            if s["kind"] != "device_only" and entry is None:
+                raise ValueError(f"split {s['name']!r}: no packet sizes for bits={bits}")
+            packet_lists.append([8 * b for b in entry["packet_bytes"]] if entry else [])
+            avf = s.get("accuracy_vs_fraction") or {}
+            curve = np.asarray(avf.get("accuracy_calib") or [profile.get("test_accuracy", 0.0)])
+            acc.append(float(curve[-1]))
+            sur = s.get("surrogate")
+            if s["kind"] == "device_only":
+                coeffs = (1.0, -1.0, float(curve[-1]) + 1.0)  # constant: unused by the solver
+            elif sur:
+                coeffs = (float(sur["a0"]), float(sur["a1"]), float(sur["a2"]))
+            else:
+                coeffs = fit_surrogate(np.asarray(avf["fraction"]), curve)[:3]
+            a0.append(coeffs[0])
+            a1.append(coeffs[1])
+            a2.append(coeffs[2])
+            et = s.get("entropy_thresholds") or {}
+            theta.append(float(et.get("chosen", 0.0) or 0.0))
+            grids.append(np.asarray(et.get("theta", []), dtype=float))
+            means.append(np.asarray(et.get("mean_packets", []), dtype=float))
+        kmax = max(1, *(len(p) for p in packet_lists))
+        packet_bits = np.zeros((len(splits), kmax))
+        for i, p in enumerate(packet_lists):
+            packet_bits[i, : len(p)] = p
+        head_lat = np.array([float(s["head_latency_s"]) for s in splits])
+        tail_lat = np.array([float(s["tail_latency_s"]) for s in splits])
+        tx = np.array([k != "device_only" for k in kinds])
+        tx_names = [n for n, t in zip(names, tx, strict=True) if t]
+        check_surrogate(np.array(a0)[tx], np.array(a1)[tx], tx_names)
+        return cls(
+            names=names,
+            kinds=kinds,
+            head_s=head_time_s(head_lat, device),
+            tail_s=np.where(tx, tail_time_s(tail_lat, device), 0.0),
+            compute_j=compute_energy_j(head_lat, device),
+            payload_bits=packet_bits.sum(axis=1),
+            packet_bits=packet_bits,
+            num_packets=np.array([len(p) for p in packet_lists]),
+            a0=np.array(a0),
+            a1=np.array(a1),
+            a2=np.array(a2),
+            accuracy_full=np.array(acc),
+            theta=np.array(theta),
+            theta_grid=tuple(grids),
+            mean_packets_grid=tuple(means),
+            bits=bits,
+        )

@@ -1,0 +1,91 @@
+"""Channel, deadline windows, virtual queues and the split table built from a profile."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sim_fixtures import CHANNEL, DEVICE, RADIO, synthetic_dir, synthetic_table
+
+from enachi_ros.core.channel import (
+    RayleighChannel,
+    TraceChannel,
+    ergodic_spectral_efficiency,
+    path_gain,
+    rate_bps,
+    slot_correlation,
+)
+from enachi_ros.core.deadline import feasible, window_slots
+from enachi_ros.core.params import ChannelParams, RadioParams
+from enachi_ros.core.queues import VirtualQueues
+from enachi_ros.core.split_table import SplitTable
+
+
+def test_path_gain_decreases_with_distance() -> None:
+    g = path_gain(np.array([10.0, 50.0, 200.0]), CHANNEL)
+    assert np.all(np.diff(g) < 0) and np.all(g > 0)
+    with pytest.raises(ValueError, match="distance_m"):
+        path_gain(np.array([0.0]), CHANNEL)
+
+
+def test_rayleigh_is_deterministic_unit_mean_and_correlated() -> None:
+    make = lambda: RayleighChannel(np.full(500, 1.0), ChannelParams(pl_ref_db=0.0, rho=0.95),  # noqa: E731
+                                   1e-3, np.random.default_rng(3))
+    a, b = make().slots(400), make().slots(400)
+    assert np.array_equal(a, b)
+    assert abs(a.mean() - 1.0) < 0.05
+    lag1 = np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1]
+    assert lag1 > 0.8  # power correlation ~ rho^2
+    assert 0.98 < slot_correlation(CHANNEL, 1e-3) < 1.0
+
+
+def test_trace_replay_wraps_and_offsets() -> None:
+    ch = TraceChannel(np.array([[0.0, 10.0, 20.0]]), 2, noise_psd=1.0, ref_power_w=1.0,
+                      ref_bandwidth_hz=1.0, offset_slots=1)
+    g = ch.slots(4)
+    assert np.allclose(g[0], [1, 10, 100, 1]) and np.allclose(g[1], [10, 100, 1, 10])
+
+
+def test_rate_and_ergodic_efficiency() -> None:
+    assert rate_bps(0.0, 1.0, 1.0, 1e-20) == 0.0
+    assert np.isclose(rate_bps(1e5, 1.0, 1e-15, 1e-20), 1e5 * np.log2(1 + 1e-15 / 1e-15))
+    se = ergodic_spectral_efficiency(np.array([1.0, 10.0, 100.0]), 2.0)
+    assert np.all(np.diff(se) > 0) and np.all(se < np.log2(1 + np.array([1.0, 10.0, 100.0])))
+
+
+def test_windows_and_feasibility() -> None:
+    st = synthetic_table()
+    slots = window_slots(0.02, st, RADIO.slot_s, RADIO.feedback_s)
+    assert slots[st.device_index] == 0 and slots[0] == 17
+    ok = feasible(np.array([0.005, 0.05]), st, RADIO.slot_s, RADIO.feedback_s)
+    assert not ok[0, st.device_index] and ok[1, st.device_index] and ok[0, 0]
+    with pytest.raises(ValueError, match="deadline_s"):
+        window_slots(0.0, st, RADIO.slot_s, RADIO.feedback_s)
+
+
+def test_virtual_queue_update() -> None:
+    q = VirtualQueues(np.array([1.0, 2.0]))
+    q.update(np.array([3.0, 1.0]))
+    assert np.allclose(q.q, [2.0, 0.0])
+    q.update(np.array([np.nan, 2.5]))  # no report: charged the budget, queue holds
+    assert np.allclose(q.q, [2.0, 0.5]) and np.allclose(q.average_energy, [2.0, 1.75])
+    with pytest.raises(ValueError, match="energy_reports"):
+        q.update(np.array([1.0]))
+    with pytest.raises(ValueError, match="budgets_j"):
+        VirtualQueues(np.array([0.0]))
+
+
+def test_split_table_from_profile() -> None:
+    st = synthetic_table()
+    assert st.kinds[0] == "edge_only" and st.kinds[-1] == "device_only"
+    assert st.payload_bits[0] == 784 * 8 and st.num_packets[st.device_index] == 0
+    assert np.allclose(st.compute_j, DEVICE.device_active_power_w * st.head_s)
+    frac = st.stop_fraction()
+    assert np.all((frac > 0) & (frac <= 1))
+    profile = json.loads((synthetic_dir() / "profile.json").read_text())
+    profile["splits"][1]["surrogate"]["a1"] = 0.5
+    with pytest.raises(ValueError, match="stage1"):
+        SplitTable.from_profile(profile, DEVICE)
+    with pytest.raises(ValueError, match="bandwidth_hz"):
+        RadioParams(bandwidth_hz=0.0)

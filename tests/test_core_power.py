@@ -1,0 +1,88 @@
+"""Inner loop: the tracking law returns p_ref at the nominal channel, never overshoots the
+reference energy, tracks it closely under fading, and stays in [0, p_max]."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sim_fixtures import RADIO
+
+from enachi_ros.core.channel import RayleighChannel, path_gain
+from enachi_ros.core.params import ChannelParams
+from enachi_ros.core.power import (
+    BudgetPacingController,
+    ConstantPowerController,
+    PowerController,
+    make_power_controller,
+)
+
+H_NOM = float(path_gain(80.0, ChannelParams()))
+
+
+def run(ctrl, gains: np.ndarray) -> np.ndarray:
+    for t in range(gains.shape[1]):
+        p = ctrl.power(gains[:, t])
+        ctrl.update(p)
+    return ctrl.spent_j
+
+
+def test_nominal_channel_gives_exactly_p_ref() -> None:
+    ctrl = PowerController(np.array([0.01, 0.05, 0.2]), H_NOM, 1e5, RADIO)
+    spent = run(ctrl, np.full((3, 50), H_NOM))
+    assert np.allclose(spent, np.array([0.01, 0.05, 0.2]) * 50 * RADIO.slot_s)
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.9, 0.985])
+@pytest.mark.parametrize("p_ref", [0.02, 0.1])
+def test_tracking_law_tracks_reference_energy_under_fading(rho: float, p_ref: float) -> None:
+    n, slots = 200, 300
+    gains = RayleighChannel(np.full(n, 80.0), ChannelParams(rho=rho), RADIO.slot_s,
+                            np.random.default_rng(1)).slots(slots)
+    ctrl = PowerController(np.full(n, p_ref), H_NOM, 1e5, RADIO)
+    ratio = run(ctrl, gains) / (p_ref * slots * RADIO.slot_s)
+    assert ratio.max() <= 1.0 + 4.0 / slots  # overshoot bounded by zeta (4 slots' worth)
+    assert 0.75 <= ratio.mean() <= 1.0  # under-spends a little (skipped fades), never more
+
+
+def test_good_slots_get_more_power() -> None:
+    ctrl = PowerController(np.full(3, 0.05), H_NOM, 1e5, RADIO)
+    p = ctrl.power(np.array([0.5, 1.0, 2.0]) * H_NOM)
+    assert p[0] < p[1] < p[2]
+    assert np.isclose(p[1], 0.05)
+
+
+def test_overspending_lowers_later_power() -> None:
+    ctrl = PowerController(np.full(1, 0.05), H_NOM, 1e5, RADIO)
+    first = ctrl.power(np.array([H_NOM]))
+    ctrl.update(np.array([0.2]))  # spent far more than p_ref in one slot
+    assert ctrl.power(np.array([H_NOM]))[0] < first[0]
+
+
+def test_budget_pacing_spends_about_its_budget() -> None:
+    gains = RayleighChannel(np.full(100, 80.0), ChannelParams(rho=0.9), RADIO.slot_s,
+                            np.random.default_rng(2)).slots(200)
+    ctrl = BudgetPacingController(np.full(100, 0.05), H_NOM, 1e5, 200, RADIO)
+    ratio = run(ctrl, gains) / (0.05 * 200 * RADIO.slot_s)
+    assert 0.85 <= ratio.mean() <= 1.0 + 1e-9
+
+
+@settings(max_examples=50, deadline=None)
+@given(p_ref=st.floats(0.0, 5.0), gain_scale=st.floats(1e-3, 1e3), w=st.floats(0.0, 1e6),
+       law=st.sampled_from(["tracking", "pacing", "constant", "constant_skip"]))
+def test_power_always_in_range(p_ref: float, gain_scale: float, w: float, law: str) -> None:
+    ctrl = make_power_controller(law, np.full(4, p_ref), H_NOM, np.full(4, w), 20, radio=RADIO)
+    for scale in (gain_scale, 1.0, 1 / gain_scale):
+        p = ctrl.power(np.full(4, H_NOM * scale))
+        assert np.all((p >= 0) & (p <= RADIO.p_max_w))
+        ctrl.update(p)
+
+
+def test_bad_parameters_raise() -> None:
+    with pytest.raises(ValueError, match="p_ref"):
+        ConstantPowerController(np.array([-1.0]), 1e5, RADIO)
+    with pytest.raises(ValueError, match="power_law"):
+        make_power_controller("nope", 0.1, H_NOM, 1e5, 10, radio=RADIO)
+    with pytest.raises(ValueError, match="h_nominal"):
+        PowerController(0.1, 0.0, 1e5, RADIO)
