@@ -140,14 +140,14 @@ class ConstantPowerController(_Base):
         return self._finish(self.p_ref.copy(), h)
 
 
-def make_power_controller(
+def make_power_controller(  # noqa: PLR0917 (called positionally by core.link)
     law: str,
     p_ref,
     h_nominal,
     bandwidth_hz,
     window_slots,
-    *,
     radio: RadioParams,
+    *,
     zeta_slots: float = 4.0,
 ):
     """The controller for a decision's ``power_law`` (one of ``LAWS``)."""
