@@ -1,0 +1,230 @@
+"""The run recorder: what bringup saw, as outcome rows and a summary.
+
+Two parts. :func:`summarize` is pure (dicts in, dict out, no ROS) so its maths is unit-tested
+directly. :class:`RecorderNode` subscribes to every robot's outcome, capture record
+(GroundTruth), energy, channel and feedback topics plus the global decisions, keeps outcome and
+capture rows, and streams everything to an optional MCAP log.
+
+How frames are counted (the honest count the "exactly one outcome" check needs): the camera
+publishes one GroundTruth per captured frame, RELIABLE, with the image's stamp, for every source
+(label -1 when unknown). A frame is identified by (robot_id, capture stamp); an outcome belongs to
+the frame whose stamp equals its ``capture_stamp``. Images themselves are BEST_EFFORT and are not
+counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+OUTCOME_KINDS: tuple[str, ...] = ("edge_early_stop", "edge_deadline", "local_fallback", "dropped")
+LATENCY_FIELDS: tuple[str, ...] = (
+    "latency_capture_s", "latency_head_s", "latency_air_s", "latency_tail_s", "latency_total_s")
+# InferenceResult fields in message order: the columns of the task log.
+RESULT_FIELDS: tuple[str, ...] = (
+    "stamp_ns", "robot_id", "task_id", "frame_index", "capture_stamp_ns", "outcome",
+    "outcome_kind", "reason", "class_id", "label", "confidence", "entropy", "ground_truth",
+    "policy", "split_index", "packets_received", "packets_total", "bytes_sent", "bytes_received",
+    *LATENCY_FIELDS, "energy_j", "deadline_met",
+)
+
+
+def stamp_ns(stamp: Any) -> int:
+    """A builtin_interfaces/Time as integer nanoseconds (exact: used as a frame key)."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def result_row(msg: Any) -> dict[str, Any]:
+    """An InferenceResult as a flat dict (one task-log row)."""
+    row: dict[str, Any] = {
+        "stamp_ns": stamp_ns(msg.header.stamp), "capture_stamp_ns": stamp_ns(msg.capture_stamp),
+        "outcome_kind": OUTCOME_KINDS[msg.outcome] if msg.outcome < len(OUTCOME_KINDS)
+        else f"unknown_{msg.outcome}",
+    }
+    for name in RESULT_FIELDS:
+        if name not in row:
+            value = getattr(msg, name)
+            row[name] = round(float(value), 9) if isinstance(value, float) else value
+    return row
+
+
+def capture_row(robot_id: str, msg: Any) -> dict[str, Any]:
+    """A GroundTruth (the camera's per-frame capture record) as a flat dict."""
+    return {"robot_id": robot_id, "stamp_ns": stamp_ns(msg.header.stamp), "label": int(msg.label),
+            "sample_index": int(msg.sample_index)}
+
+
+# ----------------------------------------------------------------------------- pure maths
+def _mean(values: Sequence[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None
+
+
+def _quantile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
+
+
+def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """The summary block of one robot (or of all robots: keys include robot_id).
+
+    - frames: the captured frames (capture records) plus, defensively, frames that only an
+      outcome revealed (its capture record was missed); keyed by (robot_id, capture stamp).
+    - accuracy: over frames with a known label (from the outcome's ``ground_truth`` or the
+      capture record); a dropped frame and a frame without any outcome count as wrong.
+    - rates and means are over outcomes; ``None`` when there is nothing to average.
+    """
+    labels = {(c["robot_id"], c["stamp_ns"]): c["label"] for c in captures}
+    per_frame: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for o in outcomes:
+        per_frame[(o["robot_id"], o["capture_stamp_ns"])].append(o)
+    frames = set(labels) | set(per_frame)
+    kinds = Counter(o["outcome_kind"] for o in outcomes)
+
+    correct = known = 0
+    for key in frames:
+        results = per_frame.get(key, [])
+        truth = next((o["ground_truth"] for o in results if o["ground_truth"] >= 0),
+                     labels.get(key, -1))
+        if truth < 0:
+            continue
+        known += 1
+        first = results[0] if results else None  # duplicates: the first outcome counts
+        if first is not None and first["outcome_kind"] != "dropped" and first["class_id"] == truth:
+            correct += 1
+
+    n = len(outcomes)
+    return {
+        "frames_captured": len(frames),
+        "outcomes": {k: kinds.get(k, 0) for k in OUTCOME_KINDS},
+        "accuracy": correct / known if known else None,
+        "energy_per_task_j": _mean([o["energy_j"] for o in outcomes]),
+        "deadline_met_rate": _mean([1.0 if o["deadline_met"] else 0.0 for o in outcomes]),
+        "bytes_per_task": _mean([o["bytes_sent"] for o in outcomes]),
+        "early_stop_rate": kinds.get("edge_early_stop", 0) / n if n else None,
+        "fallbacks": kinds.get("local_fallback", 0),
+        "frames_without_outcome": sum(1 for key in frames if key not in per_frame),
+        "duplicate_outcomes": sum(len(v) - 1 for v in per_frame.values()),
+    }
+
+
+def latency_summary(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean / p50 / p95 of each latency field over the non-dropped outcomes, plus overhead.
+
+    ``middleware_s`` = total - (capture + head + air + tail): what ROS 2 hand-offs, queueing and
+    scheduling add on top of compute and the emulated air time.
+    """
+    done = [o for o in outcomes if o["outcome_kind"] != "dropped"]
+    series = {f: [float(o[f]) for o in done] for f in LATENCY_FIELDS}
+    series["middleware_s"] = [
+        float(o["latency_total_s"]) - sum(float(o[f]) for f in LATENCY_FIELDS[:-1]) for o in done]
+    return {name: {"mean": _mean(v), "p50": _quantile(v, 0.5), "p95": _quantile(v, 0.95)}
+            for name, v in series.items()}
+
+
+def summarize(outcomes: Iterable[dict[str, Any]], captures: Iterable[dict[str, Any]],
+              robot_ids: Sequence[str], config: dict[str, Any] | None = None,
+              duration_s: float | None = None) -> dict[str, Any]:
+    """The whole ``summary.json``: ``total``, ``robots`` {id: ...}, latency and the config."""
+    outcomes, captures = list(outcomes), list(captures)
+    ids = list(dict.fromkeys([*robot_ids, *(o["robot_id"] for o in outcomes)]))
+    robots = {
+        rid: robot_summary([o for o in outcomes if o["robot_id"] == rid],
+                           [c for c in captures if c["robot_id"] == rid])
+        for rid in ids
+    }
+    summary: dict[str, Any] = {
+        "total": robot_summary(outcomes, captures),
+        "robots": robots,
+        "latency_s": {"total": latency_summary(outcomes),
+                      "robots": {rid: latency_summary([o for o in outcomes
+                                                       if o["robot_id"] == rid]) for rid in ids}},
+        "duration_s": duration_s,
+        "outcomes_per_s": (len(outcomes) / duration_s) if duration_s else None,
+        "config": dict(config or {}),
+    }
+    return summary
+
+
+# ----------------------------------------------------------------------------- the node
+def make_recorder(robot_ids: Sequence[str], log: Callable[[str, Any, int], None] | None = None,
+                  record_features: bool = False, **kwargs: Any) -> Any:
+    """A :class:`RecorderNode` (built lazily so the pure part above imports without rclpy)."""
+    return _node_class()(robot_ids, log=log, record_features=record_features, **kwargs)
+
+
+def _node_class() -> type:
+    from enachi_interfaces.msg import (
+        ChannelReport,
+        EnergyReport,
+        FeaturePacket,
+        GroundTruth,
+        InferenceResult,
+        SchedulerDecisionArray,
+        TaskFeedback,
+    )
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    from enachi_ros.nodes import qos, topics
+
+    def best_effort(depth: int) -> QoSProfile:
+        # Matches both RELIABLE and BEST_EFFORT publishers: streams whose QoS may vary.
+        return QoSProfile(depth=depth, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+    class RecorderNode(Node):
+        """Subscribes to every robot's topics; keeps outcome/capture rows; logs to MCAP."""
+
+        def __init__(self, robot_ids: Sequence[str], log: Callable[[str, Any, int], None] | None,
+                     record_features: bool, **kw: Any) -> None:
+            super().__init__(kw.pop("node_name", "enachi_recorder"), **kw)
+            self.robot_ids = list(robot_ids)
+            self.outcomes: list[dict[str, Any]] = []
+            self.captures: list[dict[str, Any]] = []
+            self.energy: list[dict[str, Any]] = []
+            self._log = log
+            reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+            self._sub(SchedulerDecisionArray, topics.DECISIONS, reliable, None)
+            for rid in self.robot_ids:
+                self._sub(InferenceResult, topics.robot_topic(rid, topics.OUTCOME),
+                          qos.outcome_qos(), self._on_outcome)
+                self._sub(GroundTruth, topics.robot_topic(rid, topics.GROUND_TRUTH),
+                          qos.local_reliable_qos(100),
+                          lambda m, r=rid: self.captures.append(capture_row(r, m)))
+                self._sub(EnergyReport, topics.robot_topic(rid, topics.ENERGY),
+                          qos.report_qos(50), self._on_energy)
+                self._sub(ChannelReport, topics.robot_topic(rid, topics.CHANNEL),
+                          qos.report_qos(50), None)
+                self._sub(TaskFeedback, topics.robot_topic(rid, topics.FEEDBACK),
+                          best_effort(50), None)
+                self._sub(InferenceResult, topics.robot_topic(rid, topics.RESULT),
+                          best_effort(50), None)
+                if record_features:
+                    self._sub(FeaturePacket, topics.robot_topic(rid, topics.FEATURES),
+                              best_effort(256), None)
+
+        def _sub(self, kind: type, topic: str, profile: QoSProfile,
+                 handler: Callable[[Any], None] | None) -> None:
+            def callback(msg: Any) -> None:
+                if handler is not None:
+                    handler(msg)
+                if self._log is not None:
+                    self._log(topic, msg, self.get_clock().now().nanoseconds)
+
+            self.create_subscription(kind, topic, callback, profile)
+
+        def _on_outcome(self, msg: Any) -> None:
+            self.outcomes.append(result_row(msg))
+
+        def _on_energy(self, msg: Any) -> None:
+            self.energy.append({
+                "robot_id": msg.robot_id, "task_id": int(msg.task_id),
+                "total_energy_j": float(msg.total_energy_j), "bytes_sent": int(msg.bytes_sent)})
+
+    return RecorderNode
