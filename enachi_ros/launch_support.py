@@ -38,5 +38,10 @@ def params_file(context, default_name: str) -> str:
     return arg(context, "params_file") or str(share_dir() / "config" / default_name)
 
 
+def physical_params() -> str:
+    """config/physical.yaml: radio and device parameters shared by the scheduler and robots."""
+    return str(share_dir() / "config" / "physical.yaml")
+
+
 def launch_dir() -> str:
     return str(share_dir() / "launch")

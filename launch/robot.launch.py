@@ -12,7 +12,14 @@ from launch import LaunchDescription
 from launch.actions import OpaqueFunction
 from launch_ros.actions import Node
 
-from enachi_ros.launch_support import PACKAGE, arg, declare, dds_env_actions, params_file
+from enachi_ros.launch_support import (
+    PACKAGE,
+    arg,
+    dds_env_actions,
+    declare,
+    params_file,
+    physical_params,
+)
 
 ARGUMENTS = {
     "robot_id": ("robot1", "namespace and id of this robot"),
@@ -45,7 +52,7 @@ def _nodes(context) -> list:
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
         return Node(package=PACKAGE, executable=executable, name=name, namespace=robot_id,
-                    parameters=[params, common, *overrides], arguments=ros_args, output="screen")
+                    parameters=[physical_params(), params, common, *overrides], arguments=ros_args, output="screen")
 
     return [
         *dds_env_actions(context),

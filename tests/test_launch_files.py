@@ -45,7 +45,9 @@ def test_every_node_is_a_console_script_with_existing_parameter_files(launch_fil
         for path in spec.parameter_files:
             assert Path(path).is_file(), path
             sections = yaml.safe_load(Path(path).read_text())
-            assert f"/**/{spec.name}" in sections, f"{path} has no /**/{spec.name} section"
+            assert f"/**/{spec.name}" in sections or "/**" in sections, f"{path}: no section"
+        own = [p for p in spec.parameter_files if not p.endswith("physical.yaml")]
+        assert own and f"/**/{spec.name}" in yaml.safe_load(Path(own[0]).read_text())
 
 
 def test_console_script_targets_are_importable_functions() -> None:
@@ -79,3 +81,19 @@ def test_every_declared_argument_has_a_default_and_description() -> None:
     for path in LAUNCH.glob("*.launch.py"):
         args = declared_arguments(path)
         assert args and all(v is not None for v in args.values()), path.name
+
+
+def test_parameter_files_only_set_declared_parameters() -> None:
+    """A typo in a YAML key would be silently ignored by rclpy: catch it here."""
+    import importlib
+
+    for spec in evaluate(LAUNCH / "demo.launch.py", {"robots": "1"}):
+        module = importlib.import_module(console_scripts()[spec.executable].split(":")[0])
+        declared = {p.name for p in getattr(module, "PARAMS", ())}
+        if not declared:
+            continue
+        for path in spec.parameter_files:
+            sections = yaml.safe_load(Path(path).read_text())
+            own = sections.get(f"/**/{spec.name}", {}).get("ros__parameters", {})
+            assert set(own) <= declared, f"{path} /**/{spec.name}: {sorted(set(own) - declared)}"
+        assert set(spec.parameters) <= declared, sorted(set(spec.parameters) - declared)

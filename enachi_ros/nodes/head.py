@@ -14,7 +14,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos_event import SubscriptionEventCallbacks
+from rclpy.event_handler import SubscriptionEventCallbacks
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
