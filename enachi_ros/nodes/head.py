@@ -42,6 +42,7 @@ PARAMS = (
     Param("robot_id", "robot1", "this robot's id (its namespace)",
           check=lambda v: bool(v) and "/" not in v, expected="a non-empty id without '/'"),
     Param("model", "fmnist_resnet", "registered split model"),
+    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
     Param("local_policy", "device_only", "what to do without a valid decision",
           choices=("device_only", "drop")),
     Param("decision_timeout_s", 1.0, "a decision older than this is stale (s)", low=0.0, high=60.0),
@@ -62,7 +63,7 @@ class HeadNode(Node):
         self.p = declare(self, PARAMS)
         self.robot_id: str = self.p["robot_id"]
         self.device = device_from(self.p)
-        self.runtime = ModelRuntime(self.p["model"], self.p["threads"])
+        self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         self.ledger = Ledger(grace_s=self.p["grace_s"])
         self.decision: SchedulerDecision | None = None
         self.decision_at = -1e9
@@ -133,8 +134,8 @@ class HeadNode(Node):
     def _on_image(self, msg: Image) -> None:
         now = time.time()
         capture = to_seconds(msg.header.stamp)
-        task = Task(self.next_task, capture, 0.0,
-                    ground_truth=self.labels.pop((msg.header.stamp.sec, msg.header.stamp.nanosec), -1))
+        task = Task(self.next_task, capture, 0.0)
+        task.stamp_key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         self.next_task += 1
         try:
             image = image_to_array(msg)
@@ -231,6 +232,8 @@ class HeadNode(Node):
                 modeled_head_s: float | None = None) -> None:
         r = task.result or {}
         e = task.energy or {}
+        if task.ground_truth < 0:  # the label may arrive after the image (separate topics)
+            task.ground_truth = self.labels.pop(task.stamp_key, -1)
         msg = InferenceResult(robot_id=self.robot_id, task_id=task.task_id,
                               frame_index=task.frame_index, outcome=kind, reason=reason)
         msg.header.stamp = self.get_clock().now().to_msg()

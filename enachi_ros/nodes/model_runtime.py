@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,11 +24,14 @@ from enachi_ros.models.registry import build_model, default_asset_dir
 class ModelRuntime:
     name: str
     threads: int = 1
+    artifact_dir: str = ""  # "" = the committed asset folder of the model
 
     def __post_init__(self) -> None:
         torch.set_num_threads(max(1, int(self.threads)))
-        self.artifact: Artifact = load_artifact(default_asset_dir(self.name))
-        self.model = build_model(self.name).eval()
+        folder = Path(self.artifact_dir) if self.artifact_dir else default_asset_dir(self.name)
+        self.artifact: Artifact = load_artifact(folder)
+        weights = folder / "checkpoint.pt"
+        self.model = build_model(self.name, weights if weights.is_file() else None).eval()
         self.class_names = list(self.model.class_names)
 
     @cached_property

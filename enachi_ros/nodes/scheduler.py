@@ -41,6 +41,7 @@ PARAMS = (
     Param("robot_ids", ["robot1"], "ids (namespaces) of the robots served",
           check=lambda v: len(v) > 0 and all(v), expected="a non-empty list of robot ids"),
     Param("model", "fmnist_resnet", "registered split model (its calibration artifact is used)"),
+    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
     Param("policy", "enachi", "scheduling policy of the core (the oracle needs hindsight: sim only)",
           choices=tuple(n for n in POLICY_NAMES if n != "oracle")),
     Param("frame_period_s", 0.2, "frame length: one task per robot per frame (s)",
@@ -73,7 +74,7 @@ class SchedulerNode(Node):
         n = len(self.robot_ids)
         self.radio = radio_from(self.p, self.p["total_bandwidth_hz"])
         self.device = device_from(self.p)
-        self.artifact = load_artifact(default_artifact_dir(self.p["model"]))
+        self.artifact = load_artifact(self.p["artifact_dir"] or default_artifact_dir(self.p["model"]))
         self.splits = SplitTable.from_profile(self.artifact.profile, self.device, self.p["bits"])
         self.policy = make_policy(self.p["policy"], v=self.p["v"])
         self.queues = VirtualQueues(np.full(n, self.p["energy_budget_j"]))

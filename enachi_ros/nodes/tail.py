@@ -40,6 +40,7 @@ PARAMS = (
     Param("robot_ids", ["robot1"], "ids (namespaces) of the robots served",
           check=lambda v: len(v) > 0 and all(v), expected="a non-empty list of robot ids"),
     Param("model", "fmnist_resnet", "registered split model"),
+    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
     Param("entropy_threshold", -1.0, "early-stop threshold theta; < 0: the decision's (calibrated)",
           low=-1.0, high=1.0),
     Param("batch_period_s", 0.002, "how often the batched tail runs (s)", low=0.0005, high=1.0),
@@ -70,7 +71,7 @@ class TailNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("tail", **kwargs)
         self.p = declare(self, PARAMS)
-        self.runtime = ModelRuntime(self.p["model"], self.p["threads"])
+        self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         self.tasks: dict[tuple[str, int], _Task] = {}
         self.finished: dict[tuple[str, int], float] = {}
         self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
