@@ -1,0 +1,157 @@
+"""enachi bringup/demo: argument handling, spec planning and grouping, MCAP definitions, and a
+real short camera-only run (processes, recorder, outputs, clean stop)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ros_env import isolated_ros_env
+
+from enachi_ros.cli import build_parser
+from enachi_ros.nodes import bringup
+from enachi_ros.nodes.group import (
+    MissingNodeError,
+    check_executable,
+    specs_from_json,
+    specs_to_json,
+)
+from enachi_ros.nodes.mcap_log import SEPARATOR, McapLog, message_definition
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "launch" / "demo.launch.py"
+OFFSET = 12  # this file's ROS domain offset
+
+
+def test_demo_defaults_and_flags_become_launch_arguments() -> None:
+    args = build_parser().parse_args(["demo"])
+    assert (args.robots, args.policy, args.duration, args.source, args.dds_profile) == (
+        3, "enachi", 60.0, "fmnist", "dev")
+    assert args.processes == "per-robot" and args.func is bringup.main
+    assert bringup.launch_arguments(args) == {
+        "robots": "3", "policy": "enachi", "source": "fmnist", "dds_profile": "dev"}
+    args = build_parser().parse_args(
+        ["bringup", "--arg", "robots=2", "--arg", "log_level=warn", "--robots", "4"])
+    assert bringup.launch_arguments(args) == {"robots": "4", "log_level": "warn"}
+    args.arg = ["novalue"]
+    with pytest.raises(bringup.BringupError, match="--arg"):
+        bringup.launch_arguments(args)
+
+
+def test_plan_filters_nodes_and_sets_camera_waiting() -> None:
+    specs = bringup.plan_specs(DEMO, {"robots": "2"}, nodes="camera", max_frames=7)
+    assert [s.fqn for s in specs] == ["/robot1/camera", "/robot2/camera"]
+    assert {s.parameters["wait_for_subscribers"] for s in specs} == {0}  # no head started
+    assert {s.parameters["max_frames"] for s in specs} == {7}
+    assert bringup.robot_ids_of(specs) == ["robot1", "robot2"]
+    with pytest.raises(bringup.BringupError, match="--nodes"):
+        bringup.plan_specs(DEMO, {}, nodes="lidar")
+    with pytest.raises(bringup.BringupError, match="unknown launch argument"):
+        bringup.plan_specs(DEMO, {"robotz": "2"})
+    with pytest.raises(bringup.BringupError, match="--launch"):
+        bringup.plan_specs(ROOT / "launch" / "nope.launch.py", {})
+
+
+def test_missing_console_script_module_is_named() -> None:
+    with pytest.raises(MissingNodeError, match="not_a_node"):
+        check_executable("not_a_node")
+    assert check_executable("camera_node") == "enachi_ros.nodes.camera"
+
+
+def test_grouping_per_robot_and_per_node(tmp_path: Path) -> None:
+    from enachi_ros.launch_eval import evaluate
+
+    specs = evaluate(DEMO, {"robots": "2"})
+    per_robot = bringup.group_specs(specs, "per-robot")
+    assert [g.name for g in per_robot] == ["edge", "robot1", "robot2"]
+    assert [s.name for s in per_robot[1].specs] == ["camera", "head", "transmitter"]
+    per_node = bringup.group_specs(specs, "per-node")
+    assert len(per_node) == len(specs) and per_node[0].name == "edge.scheduler"
+    bringup.build_commands(per_robot[:1] + per_node[2:3], tmp_path, {"X": "1"})
+    assert per_robot[0].command[1:3] == ["-m", "enachi_ros.nodes.group"]
+    assert specs_from_json(Path(per_robot[0].command[-1]).read_text()) == per_robot[0].specs
+    assert Path(per_node[2].command[0]).name == "camera_node"
+    assert "--ros-args" in per_node[2].command and per_node[2].environment["X"] == "1"
+    assert "FASTDDS_DEFAULT_PROFILES_FILE" in per_robot[0].environment  # dds_profile=dev
+    assert specs_from_json(specs_to_json(specs)) == specs
+
+
+def test_ros_environment_keeps_user_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROS_DOMAIN_ID", "42")
+    monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE", raising=False)
+    assert bringup.ros_environment(None) == {
+        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": "42"}
+    assert bringup.ros_environment(7)["ROS_DOMAIN_ID"] == "7"
+    monkeypatch.delenv("ROS_DOMAIN_ID")
+    assert 1 <= int(bringup.ros_environment(None)["ROS_DOMAIN_ID"]) <= 100
+    with pytest.raises(bringup.BringupError, match="--domain-id"):
+        bringup.ros_environment(300)
+
+
+def test_mcap_definitions_are_concatenated_and_readable(tmp_path: Path) -> None:
+    from enachi_interfaces.msg import InferenceResult, SchedulerDecision, SchedulerDecisionArray
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+
+    text = message_definition("enachi_interfaces/msg/SchedulerDecisionArray")
+    assert f"{SEPARATOR}\nMSG: std_msgs/Header\n" in text
+    assert "MSG: enachi_interfaces/SchedulerDecision\n" in text
+    assert text.count("MSG: builtin_interfaces/Time\n") == 1  # each dependency once
+    log = McapLog(tmp_path / "r.mcap")
+    result = InferenceResult(robot_id="robot1", task_id=3, outcome=2, confidence=0.75)
+    result.capture_stamp.sec = 9
+    log.write("/robot1/enachi/outcome", result, 10)
+    log.write("/enachi/decisions", SchedulerDecisionArray(
+        decisions=[SchedulerDecision(robot_id="robot1", split_index=2)]), 11)
+    log.close()
+    with (tmp_path / "r.mcap").open("rb") as handle:
+        reader = make_reader(handle, decoder_factories=[DecoderFactory()])
+        got = {ch.topic: msg for _, ch, _, msg in reader.iter_decoded_messages()}
+    assert got["/robot1/enachi/outcome"].capture_stamp.sec == 9
+    assert got["/robot1/enachi/outcome"].confidence == pytest.approx(0.75)
+    assert got["/enachi/decisions"].decisions[0].split_index == 2
+    assert not log.errors
+
+
+def test_camera_only_bringup_runs_records_and_stops_cleanly(tmp_path: Path) -> None:
+    env = isolated_ros_env(OFFSET)
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "enachi_ros.cli", "bringup", "--launch", str(DEMO),
+         "--robots", "2", "--nodes", "camera", "--source", "synthetic", "--frame-rate", "20",
+         "--max-frames", "5", "--duration", "5", "--grace", "0.3", "--out", str(out),
+         "--no-live"],
+        check=False, env=env, capture_output=True, text=True, timeout=40)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["total"]["frames_captured"] == 10, proc.stderr  # max_frames per camera
+    assert summary["robots"]["robot1"]["frames_captured"] == 5
+    assert summary["total"]["frames_without_outcome"] == 10  # no heads were started
+    assert summary["config"]["ros_domain_id"] == env["ROS_DOMAIN_ID"]
+    assert summary["config"]["failures"] == []
+    for name in ("tasks.csv", "captures.csv", "recording.mcap", "latency.png", "outcomes.png",
+                 "accuracy_energy.png", "logs/robot1.log"):
+        assert (out / name).is_file(), name
+    assert "robot1" in proc.stdout and "total" in proc.stdout  # final table
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    assert str(out / "specs") not in ps.stdout  # no orphaned group process
+
+
+def test_bringup_reports_a_missing_node_module_clearly(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from enachi_ros.nodes import group
+
+    real = group.check_executable
+
+    def fake(executable: str) -> str:
+        if executable == "head_node":
+            raise MissingNodeError("head_node: its module enachi_ros.nodes.head does not exist")
+        return real(executable)
+
+    monkeypatch.setattr(group, "check_executable", fake)
+    args = build_parser().parse_args(["bringup", "--launch", str(ROOT / "launch/robot.launch.py"),
+                                      "--out", str(tmp_path)])
+    assert bringup.main(args) == 2
