@@ -80,7 +80,8 @@ def build_efficientnet_lite0(weights: Path | None = None, pretrained: bool = Tru
             ends.append(i)
         prev = key
     ends.append(len(net._blocks))
-    stages: list[nn.Module] = [Normalize([0.5] * 3, [0.5] * 3), _ConvBnAct(net._conv_stem, net._bn0, net._swish)]
+    stem = _ConvBnAct(net._conv_stem, net._bn0, net._swish)
+    stages: list[nn.Module] = [Normalize([0.5] * 3, [0.5] * 3), stem]
     cuts, start = [], 0
     for n, end in enumerate(ends, start=1):
         stages.append(_Blocks(net, start, end))
