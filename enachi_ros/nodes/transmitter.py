@@ -135,6 +135,10 @@ class TransmitterNode(Node):
             step = a.link.step()
             for idx in step.delivered:
                 self.pub_features.publish(a.packets[idx])
+        # The edge answers at deadline - T_fb: anything later is useless (the window may have
+        # opened late when the head ran slower than planned).
+        if not a.link.done and now >= to_seconds(a.task.deadline) - a.link.radio.feedback_s:
+            a.link.stop()
         if a.link.done:
             self._report(a.task, a)
             self.active = None
