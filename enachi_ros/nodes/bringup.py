@@ -337,7 +337,7 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
                 executor.spin_once(timeout_sec=0.05)
                 _check(procs, failures, progress)
                 progress.update(recorder, time.monotonic() - started)
-                if procs and all(p.popen.poll() is not None for p in procs):
+                if failures:  # a node that cannot run makes the run meaningless: stop now
                     break
             usage = {p.group.name: p.usage() for p in procs}
             capture_s = time.monotonic() - started
