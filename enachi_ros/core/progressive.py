@@ -146,7 +146,7 @@ class ProgressiveSender:
 
     def done(self, slot: int) -> np.ndarray:
         """Nothing more will ever be sent (window over, stopped, or all delivered)."""
-        waiting = np.isin(self.state, (PENDING, IN_FLIGHT, LOST)).any(axis=1)
+        waiting = (self.state < DELIVERED).any(axis=1)  # pending, in flight or lost
         return (slot >= self.window) | (slot >= self.stop_at) | ~waiting
 
 

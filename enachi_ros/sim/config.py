@@ -1,0 +1,156 @@
+"""Experiment configuration: pydantic models with ``extra='forbid'``.
+
+A wrong key or an out-of-range value fails at load time with an error naming the field (e.g.
+``radio.bandwidth_hz``), before any frame is simulated. Units are in the field names.
+The sections map one to one onto the core's parameter dataclasses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from enachi_ros.core.params import (
+    BOLTZMANN_DBM_PER_HZ,
+    ChannelParams,
+    DeviceParams,
+    RadioParams,
+)
+from enachi_ros.core.policies import POLICY_NAMES
+
+SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "theta")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RobotsConfig(_Strict):
+    count: int = Field(5, ge=1, le=5000)
+    distance_m: tuple[float, float] = (40.0, 150.0)  # uniform range, drawn once per robot
+    budget_j: float = Field(0.01, gt=0)  # E_bar per robot per frame
+
+    @field_validator("distance_m")
+    @classmethod
+    def _range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < v[0] <= v[1]:
+            raise ValueError(f"expected 0 < low <= high, got {v}")
+        return v
+
+
+class RadioConfig(_Strict):
+    bandwidth_hz: float = Field(500e3, gt=0)
+    noise_figure_db: float = Field(10.0, ge=0, le=30)
+    slot_s: float = Field(1e-3, gt=0, le=0.1)
+    p_max_w: float = Field(0.2, gt=0, le=10)
+    decode_snr_db: float = Field(3.0, ge=-10, le=40)
+    residual_loss: float = Field(0.0, ge=0, lt=1)
+    feedback_s: float = Field(1e-3, ge=0)
+
+    def params(self) -> RadioParams:
+        psd = 10 ** ((BOLTZMANN_DBM_PER_HZ + self.noise_figure_db - 30.0) / 10.0)
+        return RadioParams(self.bandwidth_hz, psd, self.slot_s, self.p_max_w,
+                           self.decode_snr_db, self.residual_loss, self.feedback_s)
+
+
+class ChannelConfig(_Strict):
+    model: Literal["rayleigh", "trace"] = "rayleigh"
+    pl_ref_db: float = 47.7
+    pl_exponent: float = Field(3.5, gt=0, le=8)
+    carrier_hz: float = Field(5.8e9, gt=0)
+    speed_mps: float = Field(2.0, ge=0)
+    rho: float | None = Field(None, ge=0, le=1)
+    trace_file: str | None = None  # SNR traces in dB (.npy/.npz/.csv) for model 'trace'
+    trace_ref_power_w: float = Field(0.1, gt=0)
+    trace_ref_bandwidth_hz: float = Field(100e3, gt=0)
+
+    @model_validator(mode="after")
+    def _trace(self) -> ChannelConfig:
+        if self.model == "trace" and not self.trace_file:
+            raise ValueError("trace_file: required when model is 'trace'")
+        return self
+
+    def params(self) -> ChannelParams:
+        return ChannelParams(self.pl_ref_db, self.pl_exponent, self.carrier_hz, self.speed_mps,
+                             self.rho)
+
+
+class DeviceConfig(_Strict):
+    device_slowdown: float = Field(10.0, gt=0)
+    device_active_power_w: float = Field(3.0, ge=0)
+    edge_speedup: float = Field(1.0, gt=0)
+
+    def params(self) -> DeviceParams:
+        return DeviceParams(self.device_slowdown, self.device_active_power_w, self.edge_speedup)
+
+
+class SweepConfig(_Strict):
+    parameter: Literal["deadline_s", "radio.bandwidth_hz", "robots.count", "v", "theta"]
+    values: list[float] = Field(min_length=1)
+    headline: float | None = None  # the value reported as the headline (default: first)
+
+
+class ExperimentConfig(_Strict):
+    name: str = "experiment"
+    description: str = ""
+    seed: int = 0
+    frames: int = Field(300, ge=1)
+    artifact: str = "fmnist_resnet"  # a model name (committed asset), a directory, or 'synthetic'
+    deadline_s: float = Field(0.02, gt=0)
+    frame_period_s: float | None = Field(None, gt=0)  # default: the deadline
+    v: float = Field(1.0, gt=0)
+    theta: float | None = Field(None, ge=0, le=1)  # entropy threshold (None: calibrated)
+    fixed_split: str | None = None  # progressive_fixed's split (None: best at median channel)
+    policies: list[str] = Field(default_factory=lambda: list(POLICY_NAMES))
+    robots: RobotsConfig = RobotsConfig()
+    radio: RadioConfig = RadioConfig()
+    channel: ChannelConfig = ChannelConfig()
+    device: DeviceConfig = DeviceConfig()
+    sweep: SweepConfig | None = None
+
+    @field_validator("policies")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if p not in POLICY_NAMES]
+        if bad or not v:
+            raise ValueError(
+                f"unknown policies {bad}; expected a non-empty subset of {POLICY_NAMES}"
+            )
+        return v
+
+    def at(self, parameter: str | None, value: float | None) -> ExperimentConfig:
+        """This config with one (possibly nested, dotted) parameter replaced."""
+        if parameter is None:
+            return self
+        data = self.model_dump()
+        head, _, tail = parameter.partition(".")
+        if tail:
+            data[head][tail] = int(value) if tail == "count" else value
+        else:
+            data[head] = value
+        data["sweep"] = None
+        return ExperimentConfig.model_validate(data)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Parse and validate a YAML experiment; ValueError naming the bad field(s)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read YAML: {exc}") from exc
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict, source: str = "config") -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ValueError(f"{source}: invalid experiment config: {problems}") from None

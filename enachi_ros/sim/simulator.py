@@ -1,0 +1,260 @@
+"""Frame- and slot-level simulator driven by the real per-sample calibration traces.
+
+Per frame: the channel advances by one frame of slots (the same trace for every policy), every
+robot draws a real held-out sample (the same for every policy), each policy decides from its own
+virtual queues, and then all policies' tasks run through one batched slot loop that calls the
+core's packet-level objects (power controllers, ``ProgressiveSender``, ``EdgeBuffer``, stop
+rule): what is simulated is what the ROS transmitter runs. A task's outcome is read from the
+traces at the importance-order prefix the edge held when it answered (at the STOP or at the
+window end); a task that misses its deadline is wrong. Randomness comes from independent,
+seeded streams (channel, samples, residual losses, send orders), so runs are deterministic for a
+seed and policies see common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from enachi_ros.core.artifact import Traces, default_artifact_dir, load_artifact
+from enachi_ros.core.channel import RayleighChannel, TraceChannel, load_snr_traces, rate_bps
+from enachi_ros.core.deadline import deadline_met, feasible
+from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
+from enachi_ros.core.power import make_power_controller
+from enachi_ros.core.progressive import (
+    EdgeBuffer,
+    ProgressiveSender,
+    random_send_order,
+    stop_rule,
+)
+from enachi_ros.core.queues import VirtualQueues
+from enachi_ros.core.split_table import SplitTable
+from enachi_ros.sim.config import ExperimentConfig
+from enachi_ros.sim.synthetic import write_synthetic_artifact
+
+_STREAMS = {"geometry": 1, "channel": 2, "samples": 3, "loss": 4, "order": 5}
+
+
+def resolve_artifact(spec: str) -> Path:
+    """'synthetic' -> a generated fixture; an existing directory; else a committed model name."""
+    if spec == "synthetic":
+        folder = Path(tempfile.gettempdir()) / "enachi_synthetic_artifact"
+        if not (folder / "traces.npz").is_file():
+            write_synthetic_artifact(folder)
+        return folder
+    if Path(spec).is_dir():
+        return Path(spec)
+    return default_artifact_dir(spec)
+
+
+def load_inputs(cfg: ExperimentConfig) -> tuple[SplitTable, Traces]:
+    """The split table (with this config's device model) and the test-set traces."""
+    art = load_artifact(resolve_artifact(cfg.artifact))
+    if art.traces is None:
+        raise ValueError(f"artifact {cfg.artifact!r}: traces.npz is missing")
+    return SplitTable.from_profile(art.profile, cfg.device.params()), art.traces
+
+
+@dataclass
+class TaskOutcomes:
+    """Per task (a flat batch of policies x robots) what one frame produced."""
+
+    correct: np.ndarray
+    energy_j: np.ndarray
+    met: np.ndarray
+    bytes_sent: np.ndarray
+    early_stop: np.ndarray
+    packets: np.ndarray
+
+
+def run_slots(
+    decs: list[Decisions],
+    splits: SplitTable,
+    traces: Traces,
+    *,
+    slot_gains: np.ndarray,
+    h_est: np.ndarray,
+    samples: np.ndarray,
+    loss_draws: np.ndarray,
+    orders: np.ndarray,
+    radio,
+    deadline_s: float,
+) -> TaskOutcomes:
+    """One frame of every policy's tasks through the packet level, batched over policies."""
+    n = h_est.size
+    n_pol = len(decs)
+    cat = lambda key: np.concatenate([np.asarray(getattr(d, key)) for d in decs])  # noqa: E731
+    split, w = cat("split"), cat("bandwidth_hz")
+    slots, theta = cat("window_slots"), cat("entropy_threshold")
+    progressive, partial_ok = cat("progressive"), cat("partial_ok")
+    importance = cat("importance_order")
+    gains = np.tile(slot_gains, (n_pol, 1))
+    sample = np.tile(samples, n_pol)
+    k_tot = splits.num_packets[split]
+    target = np.concatenate([
+        d.stop_at_packets if d.stop_at_packets is not None else np.full(n, -1) for d in decs
+    ])
+    k_max = splits.packet_bits.shape[1]
+    order = None
+    if not importance.all():
+        shuffled = random_send_order(np.tile(orders, (n_pol, 1)), k_tot)
+        order = np.where(importance[:, None], np.arange(k_max)[None, :], shuffled)
+    sender = ProgressiveSender(splits.packet_bits[split], slots, cat("feedback_delay_slots"),
+                               order)
+    edge = EdgeBuffer(split.size, k_max)
+    groups = []
+    for i, d in enumerate(decs):
+        idx = np.arange(i * n, (i + 1) * n)
+        ctrl = make_power_controller(d.power_law, d.p_ref, h_est, d.bandwidth_hz,
+                                     d.window_slots, radio=radio)
+        groups.append((idx, ctrl))
+    energy = splits.compute_j[split].astype(float)
+    stopped = np.zeros(split.size, bool)
+    k_stop = np.zeros(split.size, int)
+    sender.stop(0, target == 0)  # the oracle knows nothing needs sending
+    stopped |= target == 0
+    k_prev = np.zeros(split.size, int)
+    n0, tau = radio.noise_psd_w_per_hz, radio.slot_s
+    for t in range(int(slots.max(initial=0))):
+        if sender.done(t).all():
+            break
+        act = sender.active(t)
+        h_t = gains[:, t]
+        p = np.zeros(split.size)
+        for idx, ctrl in groups:
+            p[idx] = ctrl.power(h_t[idx])
+        p *= act
+        sent, used = sender.send(t, rate_bps(w, p, h_t, n0) * tau)
+        energy += p * used * tau
+        for idx, ctrl in groups:
+            ctrl.update(p[idx], used[idx])
+        bad = (p > 0) & (p * h_t < radio.decode_snr * n0 * np.maximum(w, 1e-30))
+        lost = sent & (bad[:, None] | (loss_draws[:, t, :k_max] < radio.residual_loss))
+        sender.outcome(t, sent, lost, bad)
+        edge.receive(sent & ~lost)
+        k = edge.prefix()
+        ent = traces.entropy[split, sample, k]
+        new = k > k_prev
+        stop = ~stopped & new & stop_rule(ent, theta, progressive)
+        stop |= ~stopped & (target > 0) & (k >= target)
+        k_stop = np.where(stop, k, k_stop)
+        stopped |= stop
+        sender.stop(t + 1, stop)
+        k_prev = k
+    k_final = np.where(stopped, k_stop, edge.prefix())
+    ok_split = feasible(deadline_s, splits, radio.slot_s, radio.feedback_s)[split]
+    met = deadline_met(ok_split, splits.transmits[split], partial_ok, k_final, k_tot)
+    correct = met & traces.correct[split, sample, k_final]
+    return TaskOutcomes(correct, energy, met, sender.bits_sent / 8.0,
+                        stopped & progressive, k_final)
+
+
+@dataclass
+class PolicyStats:
+    """Running sums for one policy at one experiment point."""
+
+    queues: VirtualQueues
+    correct: float = 0.0
+    energy: float = 0.0
+    met: float = 0.0
+    bytes: float = 0.0
+    early: float = 0.0
+    packets: float = 0.0
+    queue_sum: float = 0.0
+    tasks: int = 0
+    decide_s: float = 0.0
+    frames: int = 0
+    rows: list = field(default_factory=list)
+
+    def add(self, o: TaskOutcomes, frame: int, decide_s: float) -> None:
+        q = self.queues.update(o.energy_j)
+        self.correct += o.correct.sum()
+        self.energy += o.energy_j.sum()
+        self.met += o.met.sum()
+        self.bytes += o.bytes_sent.sum()
+        self.early += o.early_stop.sum()
+        self.packets += o.packets.sum()
+        self.queue_sum += q.mean()
+        self.tasks += o.correct.size
+        self.decide_s += decide_s
+        self.frames += 1
+        self.rows.append((frame, o.correct.mean(), o.energy_j.mean(), o.met.mean(),
+                          o.bytes_sent.mean(), q.mean(), o.early_stop.mean()))
+
+    def summary(self) -> dict[str, float]:
+        t = max(self.tasks, 1)
+        ratio = self.queues.average_energy / self.queues.budgets
+        return {
+            "accuracy": self.correct / t,
+            "energy_per_task_j": self.energy / t,
+            "deadline_met_rate": self.met / t,
+            "bytes_per_task": self.bytes / t,
+            "energy_vs_budget": float(ratio.mean()),
+            "energy_vs_budget_max": float(ratio.max()),
+            "mean_queue": self.queue_sum / max(self.frames, 1),
+            "early_stop_rate": self.early / t,
+            "packets_per_task": self.packets / t,
+            "decision_ms": 1e3 * self.decide_s / max(self.frames, 1),
+            "tasks": self.tasks,
+        }
+
+
+def _channel(cfg: ExperimentConfig, distances: np.ndarray, radio, rng: np.random.Generator):
+    if cfg.channel.model == "trace":
+        return TraceChannel(load_snr_traces(cfg.channel.trace_file), distances.size,
+                            noise_psd=radio.noise_psd_w_per_hz,
+                            ref_power_w=cfg.channel.trace_ref_power_w,
+                            ref_bandwidth_hz=cfg.channel.trace_ref_bandwidth_hz)
+    return RayleighChannel(distances, cfg.channel.params(), radio.slot_s, rng)
+
+
+def run_point(
+    cfg: ExperimentConfig, splits: SplitTable, traces: Traces, frames: int | None = None
+) -> dict[str, PolicyStats]:
+    """Simulate one configuration (no sweep) for every policy with common random numbers."""
+    radio = cfg.radio.params()
+    n = cfg.robots.count
+    rngs = {k: np.random.default_rng([cfg.seed, v]) for k, v in _STREAMS.items()}
+    distances = rngs["geometry"].uniform(*cfg.robots.distance_m, size=n)
+    channel = _channel(cfg, distances, radio, rngs["channel"])
+    period = cfg.frame_period_s or cfg.deadline_s
+    frame_slots = max(1, math.ceil(period / radio.slot_s - 1e-9))
+    budgets = np.full(n, cfg.robots.budget_j)
+    policies: list[Policy] = [make_policy(p, cfg.v, cfg.theta, cfg.fixed_split)
+                              for p in cfg.policies]
+    stats = {p.name: PolicyStats(VirtualQueues(budgets)) for p in policies}
+    k_max = splits.packet_bits.shape[1]
+    n_samples = traces.correct.shape[1]
+    h_est = None
+    for m in range(frames or cfg.frames):
+        gains = channel.slots(frame_slots)
+        if h_est is None:
+            h_est = channel.slots(frame_slots).mean(axis=1)  # a first report before frame 0
+        samples = rngs["samples"].integers(0, n_samples, n)
+        loss = rngs["loss"].random((n, frame_slots, k_max)) if radio.residual_loss > 0 else \
+            np.ones((1, frame_slots, k_max))
+        orders = rngs["order"].random((n, k_max))
+        hind = Hindsight(gains, np.transpose(traces.correct[:, samples, :], (1, 0, 2)))
+        decs, times = [], []
+        for pol in policies:
+            state = FrameState(h_est, stats[pol.name].queues.q, budgets, cfg.deadline_s,
+                               radio.bandwidth_hz, splits, radio, distances, m,
+                               hind if pol.name == "oracle" else None)
+            t0 = time.perf_counter()
+            decs.append(pol.decide(state))
+            times.append(time.perf_counter() - t0)
+        loss_b = np.tile(loss, (len(policies), 1, 1)) if loss.shape[0] > 1 else \
+            np.broadcast_to(loss, (len(policies) * n, frame_slots, k_max))
+        out = run_slots(decs, splits, traces, slot_gains=gains, h_est=h_est, samples=samples,
+                        loss_draws=loss_b, orders=orders, radio=radio, deadline_s=cfg.deadline_s)
+        for i, pol in enumerate(policies):
+            sl = slice(i * n, (i + 1) * n)
+            stats[pol.name].add(TaskOutcomes(*(getattr(out, f)[sl] for f in
+                                               TaskOutcomes.__dataclass_fields__)), m, times[i])
+        h_est = gains.mean(axis=1)  # the robots' channel reports feed the next decision
+    return stats

@@ -1,0 +1,50 @@
+"""Experiment configs: every shipped config validates; wrong keys/values name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from enachi_ros.sim.config import load_config, parse_config
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "config" / "experiments"
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_validate(path: Path) -> None:
+    cfg = load_config(path)
+    assert cfg.sweep is not None and cfg.description.strip()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"radio": {"bandwith_hz": 1e5}}, "radio.bandwith_hz"),
+        ({"radio": {"bandwidth_hz": -1.0}}, "radio.bandwidth_hz"),
+        ({"robots": {"count": 0}}, "robots.count"),
+        ({"policies": ["enachi", "magic"]}, "policies"),
+        ({"sweep": {"parameter": "radio.p_max_w", "values": [0.1]}}, "sweep.parameter"),
+        ({"frames": 0}, "frames"),
+        ({"deadlin_s": 0.02}, "deadlin_s"),
+        ({"channel": {"model": "trace"}}, "trace_file"),
+        ({"robots": {"distance_m": [50.0, 10.0]}}, "robots.distance_m"),
+    ],
+)
+def test_bad_config_names_the_field(data: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+        parse_config(data)
+
+
+def test_sweep_override_replaces_nested_values() -> None:
+    cfg = parse_config({"sweep": {"parameter": "robots.count", "values": [1, 3]}})
+    point = cfg.at("robots.count", 3.0)
+    assert point.robots.count == 3 and point.sweep is None
+    assert cfg.at("radio.bandwidth_hz", 2e5).radio.bandwidth_hz == 2e5
+
+
+def test_unreadable_yaml_is_a_value_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("radio: [unclosed")
+    with pytest.raises(ValueError, match="YAML"):
+        load_config(bad)
