@@ -84,8 +84,13 @@ def test_split_table_from_profile() -> None:
     frac = st.stop_fraction()
     assert np.all((frac > 0) & (frac <= 1))
     profile = json.loads((synthetic_dir() / "profile.json").read_text())
-    profile["splits"][1]["surrogate"]["a1"] = 0.5
-    with pytest.raises(ValueError, match="stage1"):
-        SplitTable.from_profile(profile, DEVICE)
+    profile["splits"][1]["surrogate"]["a1"] = 0.5  # not concave: refit on the calib curve
+    profile["splits"][0]["surrogate"]["a0"] = 0.0  # 'constant' fit of a one-packet split
+    table = SplitTable.from_profile(profile, DEVICE)
+    assert table.surrogate_source[:3] == ("endpoints", "refit", "profile")
+    assert table.a0[1] > 0 and table.a1[1] < 0
+    curve = profile["splits"][0]["accuracy_vs_fraction"]["accuracy_calib"]
+    a0, a1, a2 = table.a0[0], table.a1[0], table.a2[0]
+    assert np.isclose(a2 + 1 / a1, curve[0]) and np.isclose(a2 - 1 / (a0 - a1), curve[-1])
     with pytest.raises(ValueError, match="bandwidth_hz"):
         RadioParams(bandwidth_hz=0.0)

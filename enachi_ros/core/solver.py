@@ -36,12 +36,11 @@ import numpy as np
 from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.params import RadioParams
-from enachi_ros.core.split_table import SplitTable
+from enachi_ros.core.split_table import COARSE_PACKETS, SplitTable
 from enachi_ros.core.surrogate import surrogate_accuracy
 
 SNR_GRID_SPAN_DB = (0.0, 30.0)  # above the decoding threshold
 SNR_GRID_POINTS = 12
-COARSE_PACKETS = 2
 COARSE_MARGIN = 1.25
 ENERGY_TIE_BREAK = 1e-6  # x V: J^-1 price floor on energy
 

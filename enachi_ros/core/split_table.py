@@ -19,6 +19,31 @@ from enachi_ros.core.params import DeviceParams
 from enachi_ros.core.surrogate import check_surrogate, fit_surrogate
 
 KINDS = ("edge_only", "intermediate", "device_only")
+COARSE_PACKETS = 2  # same rule as core.solver: a split this coarse is all-or-nothing
+
+
+def _endpoint_coeffs(acc0: float, acc1: float) -> tuple[float, float, float]:
+    """Coefficients of the curve through A(0) = acc0 and A(1) = acc1 (a1 = -1)."""
+    a2 = acc0 + 1.0
+    gap = max(acc1 - acc0, 1e-6)
+    return 1.0 / (1.0 - gap) - 1.0, -1.0, a2
+
+
+def _surrogate_coeffs(split: dict, curve: np.ndarray, k: int) -> tuple[tuple, str]:
+    """The profile's fit when it is increasing-concave on [0, 1]; otherwise a refit on the
+    calibration curve. A coarse split (<= COARSE_PACKETS packets; edge_only of a small image is
+    one packet) only needs A(0) and A(1), taken from the calibration curve's end points, since
+    a 3-parameter fit through 2 points is degenerate (calibration may report it 'constant')."""
+    if split["kind"] == "device_only":
+        return (1.0, -1.0, float(curve[-1]) + 1.0), "profile"  # constant: unused by the solver
+    if k <= COARSE_PACKETS and curve.size >= 2:
+        return _endpoint_coeffs(float(curve[0]), float(curve[-1])), "endpoints"
+    sur = split.get("surrogate") or {}
+    coeffs = (float(sur.get("a0", 0.0)), float(sur.get("a1", 0.0)), float(sur.get("a2", 0.0)))
+    if coeffs[0] > 0 and coeffs[1] < 0:
+        return coeffs, "profile"
+    fraction = np.asarray(split["accuracy_vs_fraction"]["fraction"], dtype=float)
+    return fit_surrogate(fraction, curve)[:3], "refit"
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,7 @@ class SplitTable:
     theta_grid: tuple[np.ndarray, ...] = field(repr=False)  # per split: thresholds tried
     mean_packets_grid: tuple[np.ndarray, ...] = field(repr=False)  # mean packets at each
     bits: int = 8
+    surrogate_source: tuple[str, ...] = ()  # per split: 'profile', 'refit' or 'endpoints'
 
     @property
     def n_splits(self) -> int:
@@ -100,6 +126,7 @@ class SplitTable:
             )
         names = tuple(s["name"] for s in splits)
         packet_lists, a0, a1, a2, acc, theta, grids, means = [], [], [], [], [], [], [], []
+        sources: list[str] = []
         for s in splits:
             entry = s.get("bits", {}).get(str(bits))
             if s["kind"] != "device_only" and entry is None:
@@ -108,13 +135,8 @@ class SplitTable:
             avf = s.get("accuracy_vs_fraction") or {}
             curve = np.asarray(avf.get("accuracy_calib") or [profile.get("test_accuracy", 0.0)])
             acc.append(float(curve[-1]))
-            sur = s.get("surrogate")
-            if s["kind"] == "device_only":
-                coeffs = (1.0, -1.0, float(curve[-1]) + 1.0)  # constant: unused by the solver
-            elif sur:
-                coeffs = (float(sur["a0"]), float(sur["a1"]), float(sur["a2"]))
-            else:
-                coeffs = fit_surrogate(np.asarray(avf["fraction"]), curve)[:3]
+            coeffs, source = _surrogate_coeffs(s, curve, len(packet_lists[-1]))
+            sources.append(source)
             a0.append(coeffs[0])
             a1.append(coeffs[1])
             a2.append(coeffs[2])
@@ -130,7 +152,7 @@ class SplitTable:
         tail_lat = np.array([float(s["tail_latency_s"]) for s in splits])
         tx = np.array([k != "device_only" for k in kinds])
         tx_names = [n for n, t in zip(names, tx, strict=True) if t]
-        check_surrogate(np.array(a0)[tx], np.array(a1)[tx], tx_names)
+        check_surrogate(np.array(a0)[tx], np.array(a1)[tx], tx_names)  # holds after refits
         return cls(
             names=names,
             kinds=kinds,
@@ -148,4 +170,5 @@ class SplitTable:
             theta_grid=tuple(grids),
             mean_packets_grid=tuple(means),
             bits=bits,
+            surrogate_source=tuple(sources),
         )
