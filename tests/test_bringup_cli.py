@@ -45,6 +45,7 @@ def test_plan_filters_nodes_and_sets_camera_waiting() -> None:
     specs = bringup.plan_specs(DEMO, {"robots": "2"}, nodes="camera", max_frames=7)
     assert [s.fqn for s in specs] == ["/robot1/camera", "/robot2/camera"]
     assert {s.parameters["wait_for_subscribers"] for s in specs} == {0}  # no head started
+    assert {s.parameters["wait_for_truth_subscribers"] for s in specs} == {1}  # the recorder
     assert {s.parameters["max_frames"] for s in specs} == {7}
     assert bringup.robot_ids_of(specs) == ["robot1", "robot2"]
     with pytest.raises(bringup.BringupError, match="--nodes"):

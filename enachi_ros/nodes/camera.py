@@ -10,8 +10,9 @@ Why a GroundTruth for *every* frame (label -1 when the source has none): images 
 BEST_EFFORT sensor data, so counting them downstream is not an honest count of what was
 captured. The GroundTruth of a frame goes out RELIABLE, before the image and with the same
 stamp, so the recorder's ``frames_captured`` is exact and "every captured frame has exactly one
-outcome" can be checked. Capture waits for ``wait_for_subscribers`` image subscribers (plus a
-short settle time for two-way DDS matching) so start-up frames are not published to nobody.
+outcome" can be checked. Capture waits for ``wait_for_subscribers`` image subscribers and
+``wait_for_truth_subscribers`` ground-truth subscribers (plus a short settle time for two-way
+DDS matching) so start-up frames are not published to nobody and the recorder sees them all.
 Setting ``enabled`` to false at run time stops capture (bringup does this before shutdown so
 in-flight frames can finish).
 """
@@ -63,6 +64,8 @@ PARAMS: tuple[Param, ...] = (
           read_only=True),
     Param("wait_for_subscribers", 1, "image subscribers to wait for before the first capture",
           low=0, high=1000, read_only=True),
+    Param("wait_for_truth_subscribers", 0, "ground-truth subscribers (e.g. a recorder) to wait "
+          "for before the first capture", low=0, high=1000, read_only=True),
     Param("enabled", True, "capture runs while true; set false to stop capturing"),
 )
 
@@ -276,11 +279,14 @@ class CameraNode(Node):
             self._finish(f"max_frames={limit} reached")
             return False
         wanted = self.values["wait_for_subscribers"]
+        truth_wanted = self.values["wait_for_truth_subscribers"]
         if self._ready_since is None:
-            if self.image_pub.get_subscription_count() < wanted:
+            if (self.image_pub.get_subscription_count() < wanted
+                    or self.truth_pub.get_subscription_count() < truth_wanted):
                 return False
             self._ready_since = time.monotonic()
-        return time.monotonic() - self._ready_since >= (SETTLE_S if wanted else 0.0)
+        settle = SETTLE_S if wanted or truth_wanted else 0.0
+        return time.monotonic() - self._ready_since >= settle
 
     def _finish(self, why: str) -> None:
         if not self._done:
