@@ -237,7 +237,7 @@ class HeadNode(Node):
         msg = InferenceResult(robot_id=self.robot_id, task_id=task.task_id,
                               frame_index=task.frame_index, outcome=kind, reason=reason)
         msg.header.stamp = self.get_clock().now().to_msg()
-        msg.capture_stamp = to_time(task.capture_s)
+        msg.capture_stamp.sec, msg.capture_stamp.nanosec = task.stamp_key  # exact: joins the frame
         msg.class_id = int(r.get("class_id", -1)) if kind != DROPPED else -1
         msg.label = self.runtime.class_names[msg.class_id] if msg.class_id >= 0 else ""
         msg.confidence = float(r.get("confidence", 0.0))
