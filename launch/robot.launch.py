@@ -43,6 +43,7 @@ def _nodes(context) -> list:
         "source": arg(context, "source"),
         "source_uri": arg(context, "source_uri"),
         "frame_rate": float(arg(context, "frame_rate")),
+        "seed": int(arg(context, "channel_seed")),  # each robot replays its own sample order
     }
     radio = {
         "distance_m": float(arg(context, "distance_m")),
