@@ -92,6 +92,6 @@ def test_solver_trades_accuracy_for_energy_with_the_queue() -> None:
     splits = synthetic_table()
     gains = path_gain(np.array([60.0, 120.0]), CHANNEL)
     low = solve_outer(gains, np.zeros(2), 1.0, 2e5, splits, radio=RADIO, deadline_s=0.03)
-    high = solve_outer(gains, np.full(2, 50.0), 1.0, 2e5, splits, radio=RADIO, deadline_s=0.03)
+    high = solve_outer(gains, np.full(2, 500.0), 1.0, 2e5, splits, radio=RADIO, deadline_s=0.03)
     assert high.energy_j.sum() < low.energy_j.sum()
     assert high.accuracy.mean() <= low.accuracy.mean() + 1e-9

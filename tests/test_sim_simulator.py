@@ -61,7 +61,7 @@ def test_missed_deadline_counts_as_wrong() -> None:
     assert s["enachi"]["deadline_met_rate"] == 1.0  # ENACHI picks a feasible split
 
 
-@pytest.mark.parametrize("v", [0.01, 0.03, 0.1])
+@pytest.mark.parametrize("v", [0.003, 0.01, 0.03])
 def test_long_run_energy_within_budget(v: float) -> None:
     """Fleet time-average energy within 5% of the budget after 600 frames; every robot within
     15% (its queue's O(V) transient is still being paid back)."""

@@ -77,6 +77,19 @@ def slot_lost(bandwidth_hz, power_w, gain, radio: RadioParams) -> np.ndarray:
     return snr(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz) < radio.decode_snr
 
 
+def slot_capacity_bits(bandwidth_hz, power_w, gain, radio: RadioParams):
+    """Bits a slot delivers and whether it was lost, per task: ``(capacity, lost)``.
+
+    Link-layer segmentation [ours]: a packet longer than a slot goes out as per-slot segments
+    (transport blocks). A slot below the decoding threshold delivers nothing (its segment is
+    re-sent by the link layer), but the radio was on and paid for the whole slot; the segments
+    already delivered are kept. For packets that fit in one slot this is exactly "a packet sent
+    in a slot below the threshold is lost". Residual packet loss is drawn separately."""
+    lost = (np.asarray(power_w) > 0) & slot_lost(bandwidth_hz, power_w, gain, radio)
+    rate = rate_bps(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz)
+    return np.where(lost, 0.0, rate * radio.slot_s), lost
+
+
 class RayleighChannel:
     """Per-slot power gains of N robots: path loss x Gauss-Markov Rayleigh fading.
 
@@ -145,6 +158,35 @@ class TraceChannel:
         cols = (self._pos[:, None] + np.arange(n_slots)[None, :]) % length
         self._pos = (self._pos + n_slots) % length
         return self._gain[self._rows[:, None], cols]
+
+
+class ChannelEstimator:
+    """The scheduler's frame-level channel estimate from the robots' per-frame reports.
+
+    The outer loop plans against the fading *distribution* (ergodic rate, ergodic water level),
+    so it needs the local mean gain, not the fade the last frame happened to see: an exponential
+    moving average in the log domain of the reported mean gains (``smoothing`` = weight of the
+    newest report; 1 = no smoothing). Missing reports (NaN) keep the previous estimate."""
+
+    def __init__(self, initial: np.ndarray, smoothing: float = 0.2) -> None:
+        if not 0 < smoothing <= 1:
+            raise ValueError(f"smoothing: expected in (0, 1], got {smoothing}")
+        init = np.asarray(initial, dtype=float)
+        if np.any(~np.isfinite(init)) or np.any(init <= 0):
+            raise ValueError(f"initial: expected finite gains > 0, got {init}")
+        self.smoothing = smoothing
+        self._log = np.log(init)
+
+    def update(self, reported_gains: np.ndarray) -> np.ndarray:
+        g = np.asarray(reported_gains, dtype=float)
+        ok = np.isfinite(g) & (g > 0)
+        new = np.log(np.where(ok, g, 1.0))
+        self._log = np.where(ok, self._log + self.smoothing * (new - self._log), self._log)
+        return self.estimate
+
+    @property
+    def estimate(self) -> np.ndarray:
+        return np.exp(self._log)
 
 
 def load_snr_traces(path: str | Path) -> np.ndarray:

@@ -66,6 +66,7 @@ class ChannelConfig(_Strict):
     trace_file: str | None = None  # SNR traces in dB (.npy/.npz/.csv) for model 'trace'
     trace_ref_power_w: float = Field(0.1, gt=0)
     trace_ref_bandwidth_hz: float = Field(100e3, gt=0)
+    estimate_smoothing: float = Field(0.2, gt=0, le=1)  # EMA weight of the newest gain report
 
     @model_validator(mode="after")
     def _trace(self) -> ChannelConfig:

@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from enachi_ros.core.artifact import Traces, default_artifact_dir, load_artifact
-from enachi_ros.core.channel import RayleighChannel, TraceChannel, load_snr_traces, rate_bps
+from enachi_ros.core.channel import (
+    ChannelEstimator,
+    RayleighChannel,
+    TraceChannel,
+    load_snr_traces,
+    slot_capacity_bits,
+)
 from enachi_ros.core.deadline import deadline_met, feasible
 from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
 from enachi_ros.core.power import make_power_controller
@@ -119,7 +125,7 @@ def run_slots(
     sender.stop(0, target == 0)  # the oracle knows nothing needs sending
     stopped |= target == 0
     k_prev = np.zeros(split.size, int)
-    n0, tau = radio.noise_psd_w_per_hz, radio.slot_s
+    tau = radio.slot_s
     for t in range(int(slots.max(initial=0))):
         if sender.done(t).all():
             break
@@ -129,13 +135,14 @@ def run_slots(
         for idx, ctrl in groups:
             p[idx] = ctrl.power(h_t[idx])
         p *= act
-        sent, used = sender.send(t, rate_bps(w, p, h_t, n0) * tau)
+        capacity, bad = slot_capacity_bits(w, p, h_t, radio)
+        sent, used = sender.send(t, capacity)
+        used = np.where(bad & act, 1.0, used)  # a lost slot: the radio was on all along
         energy += p * used * tau
         for idx, ctrl in groups:
             ctrl.update(p[idx], used[idx])
-        bad = (p > 0) & (p * h_t < radio.decode_snr * n0 * np.maximum(w, 1e-30))
-        lost = sent & (bad[:, None] | (loss_draws[:, t, :k_max] < radio.residual_loss))
-        sender.outcome(t, sent, lost, bad)
+        lost = sent & (loss_draws[:, t, :k_max] < radio.residual_loss)
+        sender.outcome(t, sent, lost)
         edge.receive(sent & ~lost)
         k = edge.prefix()
         ent = traces.entropy[split, sample, k]
@@ -233,8 +240,11 @@ def run_point(
     h_est = None
     for m in range(frames or cfg.frames):
         gains = channel.slots(frame_slots)
-        if h_est is None:
-            h_est = channel.slots(frame_slots).mean(axis=1)  # a first report before frame 0
+        if h_est is None:  # reports of a few frames before the first decision
+            warm = channel.slots(frame_slots * 10).reshape(n, 10, frame_slots).mean(axis=2)
+            estimator = ChannelEstimator(warm[:, 0], cfg.channel.estimate_smoothing)
+            for k in range(1, 10):
+                h_est = estimator.update(warm[:, k])
         samples = rngs["samples"].integers(0, n_samples, n)
         loss = rngs["loss"].random((n, frame_slots, k_max)) if radio.residual_loss > 0 else \
             np.ones((1, frame_slots, k_max))
@@ -256,5 +266,5 @@ def run_point(
             sl = slice(i * n, (i + 1) * n)
             stats[pol.name].add(TaskOutcomes(*(getattr(out, f)[sl] for f in
                                                TaskOutcomes.__dataclass_fields__)), m, times[i])
-        h_est = gains.mean(axis=1)  # the robots' channel reports feed the next decision
+        h_est = estimator.update(gains.mean(axis=1))  # the robots' reports -> next decision
     return stats
