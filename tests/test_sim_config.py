@@ -29,6 +29,7 @@ def test_shipped_configs_validate(path: Path) -> None:
         ({"deadlin_s": 0.02}, "deadlin_s"),
         ({"channel": {"model": "trace"}}, "trace_file"),
         ({"robots": {"distance_m": [50.0, 10.0]}}, "robots.distance_m"),
+        ({"robots": {"count": 2, "distances_m": [50.0]}}, "distances_m"),
     ],
 )
 def test_bad_config_names_the_field(data: dict, field: str) -> None:

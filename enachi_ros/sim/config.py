@@ -31,6 +31,7 @@ class _Strict(BaseModel):
 class RobotsConfig(_Strict):
     count: int = Field(5, ge=1, le=5000)
     distance_m: tuple[float, float] = (40.0, 150.0)  # uniform range, drawn once per robot
+    distances_m: list[float] | None = None  # explicit per-robot distances (overrides the range)
     budget_j: float = Field(0.01, gt=0)  # E_bar per robot per frame
 
     @field_validator("distance_m")
@@ -39,6 +40,13 @@ class RobotsConfig(_Strict):
         if not 0 < v[0] <= v[1]:
             raise ValueError(f"expected 0 < low <= high, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _explicit(self) -> RobotsConfig:
+        d = self.distances_m
+        if d is not None and (len(d) != self.count or min(d) <= 0):
+            raise ValueError(f"distances_m: expected {self.count} values > 0, got {d}")
+        return self
 
 
 class RadioConfig(_Strict):
@@ -130,6 +138,8 @@ class ExperimentConfig(_Strict):
         head, _, tail = parameter.partition(".")
         if tail:
             data[head][tail] = int(value) if tail == "count" else value
+            if tail == "count":
+                data[head]["distances_m"] = None  # a swept fleet size draws its distances
         else:
             data[head] = value
         data["sweep"] = None

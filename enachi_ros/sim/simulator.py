@@ -228,6 +228,8 @@ def run_point(
     n = cfg.robots.count
     rngs = {k: np.random.default_rng([cfg.seed, v]) for k, v in _STREAMS.items()}
     distances = rngs["geometry"].uniform(*cfg.robots.distance_m, size=n)
+    if cfg.robots.distances_m is not None:
+        distances = np.asarray(cfg.robots.distances_m, dtype=float)
     channel = _channel(cfg, distances, radio, rngs["channel"])
     period = cfg.frame_period_s or cfg.deadline_s
     frame_slots = max(1, math.ceil(period / radio.slot_s - 1e-9))
