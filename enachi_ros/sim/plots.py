@@ -25,7 +25,8 @@ def plot_sweep(summary: dict, out: Path) -> Path:
     """One panel per metric, one line per policy, x = the swept value."""
     xs = [p["value"] for p in summary["points"]]
     names = list(summary["points"][0]["policies"])
-    fig, axes = plt.subplots(1, len(_PANELS), figsize=(4.2 * len(_PANELS), 3.6))
+    fig, grid = plt.subplots(2, 2, figsize=(10, 7.5))
+    axes = grid.ravel()
     for ax, (key, title) in zip(axes, _PANELS, strict=True):
         for name in names:
             ys = [p["policies"][name][key] for p in summary["points"]]
@@ -36,7 +37,9 @@ def plot_sweep(summary: dict, out: Path) -> Path:
         ax.set_xlabel(_label(summary["sweep"]["parameter"]), fontsize=8)
         if summary["sweep"]["parameter"] in ("radio.bandwidth_hz", "v"):
             ax.set_xscale("log")
-        if key in ("energy_per_task_j", "energy_vs_budget", "mean_queue"):
+        if key in ("energy_per_task_j", "energy_vs_budget"):
+            ax.set_yscale("log")
+        elif key == "mean_queue":
             ax.set_yscale("symlog", linthresh=1e-3)
     axes[0].legend(fontsize=6, ncol=2)
     fig.suptitle(summary["experiment"], fontsize=10)
