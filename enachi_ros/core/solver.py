@@ -192,7 +192,8 @@ class _Options:
         j = np.argmax(u, axis=1)
         rows = np.arange(self.n)
         u_best = u[rows, j]
-        use_dev = self.device_u > u_best + 1e-12 * np.abs(u_best)  # ties: less energy
+        tol = np.where(np.isfinite(u_best), 1e-12 * np.abs(u_best), 0.0)
+        use_dev = self.device_u > u_best + tol  # ties go to the transmitting plan
         w_best = np.where(use_dev, 0.0, w[rows, j])
         return np.where(use_dev, -1, j), w_best, w_best.sum()
 
