@@ -97,3 +97,12 @@ def test_simulate_cli_reports_bad_config(tmp_path: Path, capsys) -> None:
     cfg.write_text("radio: {p_max: 1.0}\n")
     assert main(["simulate", "--config", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert "radio.p_max" in capsys.readouterr().err
+
+
+def test_recorded_snr_traces_drive_the_simulation(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "snr.npz", snr_db=rng.normal(15.0, 6.0, (2, 500)))
+    cfg = config(policies=["enachi", "edge_only"], frames=20,
+                 channel={"model": "trace", "trace_file": str(tmp_path / "snr.npz")})
+    s = summaries(cfg)
+    assert 0.0 <= s["enachi"]["accuracy"] <= 1.0 and s["edge_only"]["bytes_per_task"] > 0
