@@ -12,6 +12,7 @@ from enachi_ros.core.packets import (
     PacketPayload,
     Reassembler,
     encode_packets,
+    packet_index_map,
     packet_masks,
     payload_bytes,
     plan_packets,
@@ -123,11 +124,12 @@ def test_prefix_fill_matches_reassembler():
     qt = quantize(x, 8)
     payloads = encode_packets(qt, layouts)
     mean = rng.normal(size=16).astype(np.float32)
-    masks = packet_masks(x.shape, layouts)
+    owner = packet_index_map(x.shape, layouts)
+    np.testing.assert_array_equal(owner, packet_masks(x.shape, layouts).argmax(axis=0))
     for k in range(len(layouts) + 1):
         r = Reassembler(x.shape, mean)
         r.add_all(payloads[:k])
-        np.testing.assert_array_equal(prefix_fill(dequantize(qt), masks, k, mean), r.tensor())
+        np.testing.assert_array_equal(prefix_fill(dequantize(qt), owner, k, mean), r.tensor())
 
 
 def _payload(**override):

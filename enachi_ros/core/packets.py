@@ -243,16 +243,25 @@ def packet_masks(shape: Sequence[int], layouts: Sequence[PacketLayout]) -> np.nd
     return masks
 
 
+def packet_index_map(shape: Sequence[int], layouts: Sequence[PacketLayout]) -> np.ndarray:
+    """int32 ``[C, H, W]``: which packet (importance position) carries each element, -1 none."""
+    owner = np.full(check_shape(shape), -1, dtype=np.int32)
+    for lay in layouts:
+        owner[list(lay.channels), lay.row_start:lay.row_start + lay.row_count, :] = lay.index
+    return owner
+
+
 def prefix_fill(
-    x_hat: np.ndarray, masks: np.ndarray, k: int, channel_mean: Sequence[float] | np.ndarray
+    x_hat: np.ndarray, owner: np.ndarray, k: int, channel_mean: Sequence[float] | np.ndarray
 ) -> np.ndarray:
     """What the edge holds after the first ``k`` packets: ``x_hat`` there, the mean elsewhere.
 
-    ``x_hat`` is the dequantized tensor ``[C, H, W]`` or a batch ``[N, C, H, W]``; vectorized
-    equivalent of feeding the first ``k`` payloads to a ``Reassembler``.
+    ``x_hat`` is the dequantized tensor ``[C, H, W]`` or a batch ``[N, C, H, W]``; ``owner`` is
+    ``packet_index_map(...)``. Vectorized equivalent of feeding the first ``k`` payloads to a
+    ``Reassembler``; costs O(size) whatever ``k``.
     """
-    if not 0 <= k <= masks.shape[0]:
-        raise ValueError(f"k must be in 0..{masks.shape[0]}, got {k}")
-    got = masks[:k].any(axis=0)
-    mean = _check_mean(channel_mean, masks.shape[1])[:, None, None]
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    got = (owner >= 0) & (owner < k)
+    mean = _check_mean(channel_mean, owner.shape[0])[:, None, None]
     return np.where(got, x_hat, mean).astype(np.float32)

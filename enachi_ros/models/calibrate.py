@@ -26,6 +26,7 @@ from enachi_ros.core.quantize import fake_quantize
 from enachi_ros.models.evaluation import (
     Outcomes,
     head_features,
+    k_grid,
     progressive_outcomes,
     rank_channels,
 )
@@ -119,15 +120,22 @@ def compare_methods(model: SplitModel, data: EvalData, means: dict, options: Cal
             orders[method][point.index] = order
             calib_out[method][point.index] = progressive_outcomes(
                 model, point.index, data.calib_x, data.calib_y, layouts=layouts,
-                channel_mean=means[point.index], bits=options.bits_default)
+                channel_mean=means[point.index], bits=options.bits_default,
+                k_values=k_grid(len(layouts)))
     names = {p.index: p.name for p in model.splits}
     comparison = {
         m: {"score": float(np.mean([_curve_score(o.accuracy()) for o in calib_out[m].values()])),
-            "accuracy_calib": {names[i]: o.accuracy().tolist() for i, o in calib_out[m].items()}}
+            "curves_calib": {names[i]: _curve(o) for i, o in calib_out[m].items()}}
         for m in methods
     }
     best = max(methods, key=lambda m: comparison[m]["score"])
     return best, orders[best], calib_out[best], comparison
+
+
+def _curve(out: Outcomes) -> dict[str, list[float]]:
+    k_max = max(int(out.k[-1]), 1)
+    return {"k": out.k.tolist(), "fraction": (out.k / k_max).tolist(),
+            "accuracy": out.accuracy().tolist()}
 
 
 def _traces(outcomes: list[Outcomes], data: EvalData) -> Traces:
@@ -172,14 +180,13 @@ def fill_comparison(model: SplitModel, point: SplitPoint, data: EvalData, layout
         return {}
     sub = slice(0, options.rank_samples)
     x, y = data.calib_x[sub], data.calib_y[sub]
-    return {
-        "on": "calibration",
-        "mean": progressive_outcomes(model, point.index, x, y, layouts=layouts, channel_mean=mean,
-                                     bits=options.bits_default).accuracy().tolist(),
-        "zero": progressive_outcomes(model, point.index, x, y, layouts=layouts,
-                                     channel_mean=np.zeros_like(mean),
-                                     bits=options.bits_default).accuracy().tolist(),
+    curves = {
+        name: _curve(progressive_outcomes(model, point.index, x, y, layouts=layouts,
+                                          channel_mean=fill, bits=options.bits_default,
+                                          k_values=k_grid(len(layouts))))
+        for name, fill in (("mean", mean), ("zero", np.zeros_like(mean)))
     }
+    return {"on": "calibration", **curves}
 
 
 def _sha256(path: Path) -> str:
@@ -207,9 +214,10 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         order = orders.get(point.index, [])
         layouts = (plan_packets(shape, options.bits_default, order, options.max_payload_bytes,
                                 options.min_packets) if shape else [])
-        if point.kind == "device_only":
-            calib_out[point.index] = progressive_outcomes(
-                model, point.index, data.calib_x, data.calib_y, layouts=[], channel_mean=None)
+        if point.kind == "device_only" or calib_out[point.index].k.size != len(layouts) + 1:
+            calib_out[point.index] = progressive_outcomes(  # every k, for fits and thresholds
+                model, point.index, data.calib_x, data.calib_y, layouts=layouts,
+                channel_mean=means[point.index], bits=options.bits_default)
         test = progressive_outcomes(model, point.index, data.test_x, data.test_y,
                                     layouts=layouts, channel_mean=means[point.index],
                                     bits=options.bits_default)
@@ -256,7 +264,7 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         "input_shape": list(spec.input_shape), "num_classes": model.num_classes,
         "class_names": model.class_names if model.num_classes <= 100 else [],
         "normalization": model.normalization,
-        "accuracy_kind": data.accuracy_kind, "data": data.description,
+        "accuracy_kind": data.accuracy_kind, "data": data.description, **data.extra,
         "test_accuracy": full_acc if data.accuracy_kind == "accuracy" else None,
         "bits_default": options.bits_default, "max_payload_bytes": options.max_payload_bytes,
         "min_packets": options.min_packets,

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from enachi_ros.core.packets import PacketLayout, packet_masks, prefix_fill
+from enachi_ros.core.packets import PacketLayout, packet_index_map, prefix_fill
 from enachi_ros.core.quantize import fake_quantize
 from enachi_ros.models.splitting import SplitModel
 
@@ -26,11 +26,13 @@ IMPORTANCE_METHODS = ("natural", "mask_drop", "fisher", "variance")
 
 @dataclass(frozen=True)
 class Outcomes:
-    """``pred``, ``correct`` and ``entropy`` as ``[S, K + 1]`` arrays (column k = k packets)."""
+    """``pred``, ``correct`` and ``entropy`` as ``[S, len(k)]`` arrays; column j = ``k[j]``
+    packets received (by default ``k = 0..K``)."""
 
     pred: np.ndarray
     correct: np.ndarray
     entropy: np.ndarray
+    k: np.ndarray
 
     def accuracy(self) -> np.ndarray:
         return self.correct.mean(axis=0)
@@ -67,36 +69,48 @@ def progressive_outcomes(
     layouts: Sequence[PacketLayout],
     channel_mean: np.ndarray | None,
     bits: int | None = 8,
+    k_values: Sequence[int] | None = None,
     batch: int = 500,
 ) -> Outcomes:
-    """Outcomes after k = 0..K packets (mean fill); ``bits=None`` skips quantization.
+    """Outcomes after k = 0..K packets, or only ``k_values`` (mean fill elsewhere);
+    ``bits=None`` skips quantization.
 
     For ``device_only`` (``channel_mean`` is None) K = 0 and column 0 is the full model.
     """
     model.eval()
     point = model.split(split)
-    n_cols = 1 if point.kind == "device_only" else len(layouts) + 1
-    pred = np.zeros((len(images), n_cols), dtype=np.int64)
-    ent = np.zeros((len(images), n_cols), dtype=np.float32)
-    masks = None
+    k_max = 0 if point.kind == "device_only" else len(layouts)
+    ks = np.arange(k_max + 1) if k_values is None else np.asarray(k_values, dtype=np.int64)
+    if ks.size == 0 or ks.min() < 0 or ks.max() > k_max:
+        raise ValueError(f"k_values must lie in 0..{k_max}, got {ks.tolist()}")
+    pred = np.zeros((len(images), ks.size), dtype=np.int64)
+    ent = np.zeros((len(images), ks.size), dtype=np.float32)
+    owner = None
     for i in range(0, len(images), batch):
         feats = model.head(images[i:i + batch], split)
         if point.kind == "device_only":
             logit_list = [feats]
         else:
             arr = feats.numpy()
-            if masks is None:
-                masks = packet_masks(arr.shape[1:], layouts)
+            if owner is None:
+                owner = packet_index_map(arr.shape[1:], layouts)
             xq = fake_quantize(arr, bits) if bits else arr
             logit_list = [
-                model.tail(torch.from_numpy(prefix_fill(xq, masks, k, channel_mean)), split)
-                for k in range(n_cols)
+                model.tail(torch.from_numpy(prefix_fill(xq, owner, k, channel_mean)), split)
+                for k in ks
             ]
         for k, logits in enumerate(logit_list):
             pred[i:i + batch, k] = logits.argmax(1).numpy()
             ent[i:i + batch, k] = _entropy(logits).numpy()
     correct = pred == np.asarray(targets)[:, None]
-    return Outcomes(pred, correct, ent)
+    return Outcomes(pred, correct, ent, ks)
+
+
+def k_grid(k_max: int, points: int = 17) -> np.ndarray:
+    """All of 0..K when small, else ``points`` evenly spread values (always 0 and K)."""
+    if k_max + 1 <= points:
+        return np.arange(k_max + 1)
+    return np.unique(np.linspace(0, k_max, points).round().astype(np.int64))
 
 
 @torch.no_grad()

@@ -57,8 +57,8 @@ def _multi(profile: dict, path: Path, title: str, curves_of) -> None:
         return
     fig, axes = _grid(len(items))
     for ax, (s, curves) in zip(axes, items, strict=False):
-        for name, acc in curves.items():
-            ax.plot(np.arange(len(acc)) / max(len(acc) - 1, 1), acc, "o-", ms=3, label=name)
+        for name, curve in curves.items():
+            ax.plot(curve["fraction"], curve["accuracy"], "o-", ms=3, label=name)
         ax.set_title(s["name"], fontsize=10)
         ax.set_xlabel("fraction of packets")
         ax.grid(alpha=0.3)
@@ -79,8 +79,8 @@ def save_plots(profile: dict[str, Any], folder: Path, options: Any = None) -> li
     chosen = profile.get("importance_method")
     _multi(profile, paths[1],
            f"{profile['model']}: calibration curve per channel ranking (chosen: {chosen})",
-           lambda s: {m: c["accuracy_calib"].get(s["name"]) for m, c in comparison.items()
-                      if c["accuracy_calib"].get(s["name"])})
+           lambda s: {m: c["curves_calib"][s["name"]] for m, c in comparison.items()
+                      if s["name"] in c["curves_calib"]})
     _multi(profile, paths[2], f"{profile['model']}: mean fill vs zero fill (calibration)",
            lambda s: {k: v for k, v in s.get("fill_comparison", {}).items() if k != "on"})
     return [p for p in paths if p.is_file()]

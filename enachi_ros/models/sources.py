@@ -8,7 +8,7 @@ accuracy); calibration and held-out views come from different photos when there 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ class EvalData:
     test_index: np.ndarray
     accuracy_kind: str  # "accuracy" (labels) or "agreement_with_full_model"
     description: str
+    extra: dict = field(default_factory=dict)
 
 
 def _even_subset(n: int, limit: int | None) -> np.ndarray:
@@ -73,9 +74,13 @@ def photo_data(
     held = np.flatnonzero(~calib_mask)
     ti = held[_even_subset(len(held), samples)] if test_index is None else np.asarray(test_index)
     targets = predict(model, photos.views).numpy()
+    first_view = np.searchsorted(photos.photo_of_view, np.arange(n_photos))
+    top1 = {name: model.class_names[int(targets[i])]
+            for name, i in zip(photos.names, first_view, strict=True)}
     return EvalData(
         photos.views[ci], targets[ci], photos.views[ti], targets[ti], ti,
         "agreement_with_full_model",
         f"{n_photos} offline photo(s) {photos.names} x 12 views; {how}; targets are the full "
         f"model's predictions (agreement, not ImageNet accuracy)",
+        {"full_model_top1_on_centre_view": top1},
     )
