@@ -64,7 +64,7 @@ def _builtin() -> list[tuple[str, np.ndarray]]:
 
 
 def _views(img: np.ndarray, size: int) -> list[torch.Tensor]:
-    t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div(255.0)
+    t = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).float().div(255.0)
     h, w = t.shape[1:]
     side = min(h, w)
     crops = []

@@ -29,22 +29,30 @@ def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
 
 def plot_accuracy_vs_fraction(profile: dict, path: Path) -> None:
     label = "agreement" if profile.get("accuracy_kind") != "accuracy" else "accuracy"
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    beta = np.linspace(0, 1, 101)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    beta = np.linspace(0, 1, 401)
+    partial = []
     for s in _partial_splits(profile):
         curve = s["accuracy_vs_fraction"]
-        line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3,
-                        label=f"{s['name']} (K={len(s['packets'])})")
-        ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(), ms=4)
         sur = s["surrogate"]
-        if len(curve["fraction"]) > 2:
-            ax.plot(beta, surrogate(beta, sur["a0"], sur["a1"], sur["a2"]), ":",
-                    color=line.get_color())
-    ax.set_xlabel("fraction of packets received (importance order, mean fill)")
-    ax.set_ylabel(f"{label} (o held-out, x calibration, : surrogate)")
-    ax.set_title(f"{profile['model']}: {label} vs fraction, {profile['bits_default']}-bit")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        partial += curve["accuracy_test"][1:] + curve["accuracy_calib"][1:]
+        for ax in axes:
+            line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3,
+                            label=f"{s['name']} (K={len(s['packets'])})")
+            ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(),
+                    ms=4)
+            if len(curve["fraction"]) > 2:
+                ax.plot(beta, surrogate(beta, sur["a0"], sur["a1"], sur["a2"]), ":",
+                        color=line.get_color())
+    low = min(partial) if partial else 0.0
+    axes[1].set_ylim(max(0.0, low - 0.01), max(partial or [1.0]) + 0.005)
+    axes[1].set_title("zoom: at least one packet received")
+    axes[0].set_title(f"{profile['model']}: {label} vs fraction, {profile['bits_default']}-bit")
+    for ax in axes:
+        ax.set_xlabel("fraction of packets received (importance order, mean fill)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"{label} (o held-out, x calibration, : surrogate)")
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

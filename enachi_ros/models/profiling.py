@@ -1,7 +1,9 @@
 """Per-split compute profile: head/tail latency (median, batch 1) and FLOPs.
 
 Latency is measured on this machine with ``torch.set_num_threads(threads)``, after warm-up, as
-the median of ``repeats`` timed runs (the median resists scheduler noise on a shared 2-core box).
+the median of ``repeats`` timed runs. All heads and tails are timed round-robin (one run of each
+per round), so load from other processes on a shared 2-core box hits every split alike and the
+ordering between splits stays meaningful; the median resists the remaining noise.
 FLOPs come from ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add counts as 2).
 """
 
@@ -33,19 +35,23 @@ class SplitCompute:
     tail_flops: int
 
 
-def median_latency(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
-    """Median wall time of ``fn()`` in seconds."""
+def median_latencies(
+    fns: list[Callable[[], object]], repeats: int, warmup: int = 3
+) -> list[float]:
+    """Median wall time in seconds of each ``fn()``, timed round-robin."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
+    times: list[list[float]] = [[] for _ in fns]
     with torch.inference_mode():
         for _ in range(warmup):
-            fn()
-        times = []
+            for fn in fns:
+                fn()
         for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            for fn, bucket in zip(fns, times, strict=True):
+                start = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def count_flops(fn: Callable[[], object]) -> int:
@@ -61,25 +67,30 @@ def profile_compute(
     torch.set_num_threads(threads)
     model.eval()
     x = torch.rand((1, *input_shape))
-    out = []
+    heads, tails, shapes = [], [], []
     for point in model.splits:
         with torch.inference_mode():
             feature = model.head(x, point.index)
-        def head(p=point.index):
-            return model.head(x, p)
-        def tail(p=point.index, f=feature):
-            return model.tail(f, p)
-        trivial_head = point.kind == "edge_only"
-        trivial_tail = point.kind == "device_only"
-        out.append(SplitCompute(
-            index=point.index, name=point.name, kind=point.kind,
-            feature_shape=[] if trivial_tail else [int(v) for v in feature.shape[1:]],
-            head_latency_s=0.0 if trivial_head else median_latency(head, repeats),
-            tail_latency_s=0.0 if trivial_tail else median_latency(tail, repeats),
-            head_flops=0 if trivial_head else count_flops(head),
-            tail_flops=0 if trivial_tail else count_flops(tail),
-        ))
-    return out
+        shapes.append([] if point.kind == "device_only" else [int(v) for v in feature.shape[1:]])
+        heads.append(None if point.kind == "edge_only" else
+                     lambda p=point.index: model.head(x, p))
+        tails.append(None if point.kind == "device_only" else
+                     lambda p=point.index, f=feature: model.tail(f, p))
+    timed = [fn for fn in heads + tails if fn is not None]
+    medians = dict(zip(map(id, timed), median_latencies(timed, repeats), strict=True))
+
+    def latency(fn) -> float:
+        return 0.0 if fn is None else medians[id(fn)]
+
+    def flops(fn) -> int:
+        return 0 if fn is None else count_flops(fn)
+
+    return [
+        SplitCompute(index=p.index, name=p.name, kind=p.kind, feature_shape=shape,
+                     head_latency_s=latency(h), tail_latency_s=latency(t),
+                     head_flops=flops(h), tail_flops=flops(t))
+        for p, shape, h, t in zip(model.splits, shapes, heads, tails, strict=True)
+    ]
 
 
 def size_table(
