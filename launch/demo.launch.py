@@ -41,7 +41,7 @@ def _includes(context) -> list:
         include("robot.launch.py", {
             "robot_id": rid,
             "channel_seed": str(i),
-            "distance_m": str(40.0 + 20.0 * (i - 1)),
+            "distance_m": str(60.0 * i),  # 60, 120, 180 m ...
             "source": arg(context, "source"),
             "frame_rate": arg(context, "frame_rate"),
         })

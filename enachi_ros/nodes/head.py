@@ -4,6 +4,10 @@ It is also the robot's task owner: every captured frame gets a ledger entry and 
 one ``InferenceResult`` on ``enachi/outcome`` (edge result, local inference, or a drop with its
 reason). Fallbacks: no valid decision in time -> the robot's local policy; edge unreachable
 (its liveliness lost, or several tasks in a row without an edge result) -> device-only.
+
+Device energy = active power x head CPU time x device slowdown (core.energy). CPU time of the
+inference thread, not wall time: the emulated robot CPU is dedicated, so a busy host (a whole
+fleet on one machine) must not inflate the robot's energy.
 """
 
 from __future__ import annotations
@@ -134,7 +138,7 @@ class HeadNode(Node):
     def _on_image(self, msg: Image) -> None:
         now = time.time()
         capture = to_seconds(msg.header.stamp)
-        task = Task(self.next_task, capture, 0.0)
+        task = Task(self.next_task, capture, 0.0, received_s=now)
         task.stamp_key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         self.next_task += 1
         try:
@@ -172,11 +176,11 @@ class HeadNode(Node):
 
     def _run_local(self, task: Task, image: np.ndarray, reason: str,
                    decision: SchedulerDecision | None) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         probs = self.runtime.full(image)
-        latency = time.perf_counter() - t0
+        latency, cpu = time.perf_counter() - t0, time.thread_time() - c0
         task.head_latency_s = latency
-        task.compute_energy_j = float(compute_energy_j(latency, self.device))
+        task.compute_energy_j = float(compute_energy_j(cpu, self.device))
         task.split_index = self.runtime.n_splits - 1
         task.policy = decision.policy if decision else "local"
         task.frame_index = decision.frame_index if decision else 0
@@ -193,21 +197,22 @@ class HeadNode(Node):
                        "entropy": float(normalized_entropy(probs[None])[0]),
                        "packets_received": 0, "bytes_received": 0, "latency_tail_s": 0.0}
         self._record(self.ledger.close(task.task_id), LOCAL_FALLBACK, reason, time.time(),
-                     modeled_head_s=float(head_time_s(latency, self.device)))
+                     modeled_head_s=float(head_time_s(cpu, self.device)))
 
     def _run_head(self, task: Task, image: np.ndarray, d: SchedulerDecision, header) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         feature = self.runtime.head(image, d.split_index)
+        cpu = time.thread_time() - c0  # the emulated robot CPU is not shared: CPU time, not wall
         qt = quantize(feature, d.bits)
         payloads = encode_packets(qt, self.runtime.layouts(d.split_index, d.bits))
         task.head_latency_s = time.perf_counter() - t0
-        task.compute_energy_j = float(compute_energy_j(task.head_latency_s, self.device))
+        task.compute_energy_j = float(compute_energy_j(cpu, self.device))
         task.split_index, task.policy, task.frame_index = d.split_index, d.policy, d.frame_index
         task.packets_total = len(payloads)
         out = EncodedTask(robot_id=self.robot_id, task_id=task.task_id, frame_index=d.frame_index)
         out.header = header
         out.deadline = to_time(task.deadline_s)
-        out.head_latency_s = task.head_latency_s
+        out.head_latency_s = cpu  # the transmitter opens the window after the modeled head time
         out.compute_energy_j = task.compute_energy_j
         out.decision = d
         for p in payloads:
@@ -254,7 +259,7 @@ class HeadNode(Node):
         msg.latency_tail_s = float(r.get("latency_tail_s", 0.0))
         done_at = task.result_at_s if kind in (0, 1) and task.result_at_s else now
         msg.latency_total_s = max(0.0, done_at - task.capture_s)
-        msg.latency_capture_s = 0.0
+        msg.latency_capture_s = max(0.0, task.received_s - task.capture_s)
         msg.energy_j = float(e.get("total_energy_j", task.compute_energy_j))
         if kind == LOCAL_FALLBACK and modeled_head_s is not None:
             msg.deadline_met = modeled_head_s <= task.deadline_s - task.capture_s

@@ -21,6 +21,7 @@ class Task:
     capture_s: float
     deadline_s: float  # absolute
     ground_truth: int = -1
+    received_s: float = 0.0  # when the head got the image (capture -> head latency)
     stamp_key: tuple[int, int] = (0, 0)  # capture stamp (sec, nanosec): joins the label
     frame_index: int = 0
     policy: str = ""

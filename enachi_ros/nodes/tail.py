@@ -159,10 +159,10 @@ class TailNode(Node):
                 continue
             entropy = float(normalized_entropy(task.probs[None])[0])
             theta, progressive = self._theta(task)
-            if bool(stop_rule(entropy, theta, progressive)):
-                self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
-            elif task.buffer.received_count >= task.total:
+            if task.buffer.received_count >= task.total:  # nothing left to save: no early stop
                 self._finish(key, task, EDGE_DEADLINE, f"all {task.total} packets received")
+            elif bool(stop_rule(entropy, theta, progressive)):
+                self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
             elif now >= task.deadline_s - fb:
                 self._finish(key, task, EDGE_DEADLINE,
                              f"window end with {task.buffer.received_count}/{task.total} packets")
