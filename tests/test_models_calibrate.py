@@ -8,7 +8,11 @@ import pytest
 from enachi_ros.bench.models import bench_model, format_table
 from enachi_ros.core.artifact import load_artifact, load_traces, save_traces
 from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
+from enachi_ros.models.data import load_split
+from enachi_ros.models.evaluation import IMPORTANCE_METHODS, head_features, rank_channels
 from enachi_ros.models.fitting import early_stop, entropy_thresholds, fit_surrogate, surrogate
+from enachi_ros.models.registry import build_model
+from enachi_ros.models.train import to_tensor
 
 
 def test_surrogate_fit_recovers_a_known_curve():
@@ -34,8 +38,8 @@ def test_early_stop_and_threshold_choice():
 @pytest.fixture(scope="module")
 def tiny_artifact(tmp_path_factory):
     out = tmp_path_factory.mktemp("cal")
-    opts = CalibrateOptions(model="fmnist_resnet", out=out, samples=60, latency_repeats=2,
-                            rank_samples=60)
+    opts = CalibrateOptions(model="fmnist_resnet", out=out, samples=40, latency_repeats=2,
+                            rank_samples=40, methods=("natural", "fisher"))
     assert run_calibrate(opts) == 0
     return out, opts
 
@@ -43,7 +47,7 @@ def tiny_artifact(tmp_path_factory):
 def test_tiny_calibrate_writes_a_loadable_artifact(tiny_artifact):
     out, _ = tiny_artifact
     art = load_artifact(out)
-    assert art.traces is not None and art.traces.correct.shape[1] == 60
+    assert art.traces is not None and art.traces.correct.shape[1] == 40
     assert {p.name for p in (out / "plots").iterdir()} == {
         "accuracy_vs_fraction.png", "importance_vs_channel_order.png",
         "mean_fill_vs_zero_fill.png"}
@@ -57,13 +61,26 @@ def test_tiny_calibrate_writes_a_loadable_artifact(tiny_artifact):
 
 def test_verify_passes_then_fails_loudly_on_tampered_traces(tiny_artifact, capsys):
     out, _ = tiny_artifact
-    check = CalibrateOptions(model="fmnist_resnet", out=out, verify=True, samples=20)
+    check = CalibrateOptions(model="fmnist_resnet", out=out, verify=True, samples=10)
     assert run_calibrate(check) == 0
     tr = load_traces(out / "traces.npz")
     tr.pred[2] = (tr.pred[2] + 1) % 10
     save_traces(out / "traces.npz", tr)
     assert run_calibrate(check) == 1
     assert "VERIFY FAILED" in capsys.readouterr().out
+
+
+def test_rank_channels_methods_are_permutations():
+    model = build_model("fmnist_resnet")
+    x = to_tensor(load_split("calibration").images[:40])
+    y = load_split("calibration").labels[:40]
+    feats = head_features(model, 3, x)
+    mean = model.channel_mean(3).numpy()
+    for method in IMPORTANCE_METHODS:
+        order = rank_channels(method, model, 3, feats, y, channel_mean=mean)
+        assert sorted(order) == list(range(128))
+    with pytest.raises(ValueError, match="importance method"):
+        rank_channels("random", model, 3, feats, y, channel_mean=mean)
 
 
 def test_bench_models_table():

@@ -57,6 +57,7 @@ class CalibrateOptions:
     max_payload_bytes: int = 1024
     min_packets: int = 8
     rank_samples: int = 2000
+    methods: tuple[str, ...] | None = None  # None: the default comparison for the data kind
     plots: bool = True
     thetas: list[float] = field(default_factory=lambda: [i / 40 for i in range(41)])
 
@@ -204,7 +205,8 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
     compute = profile_compute(model, spec.input_shape, options.latency_repeats, options.threads)
     log("measured latency and FLOPs")
     means = {p.index: channel_mean(model, p, data.calib_x) for p in model.splits}
-    methods = LABELLED_METHODS if data.accuracy_kind == "accuracy" else UNLABELLED_METHODS
+    methods = options.methods or (
+        LABELLED_METHODS if data.accuracy_kind == "accuracy" else UNLABELLED_METHODS)
     best, orders, calib_out, comparison = compare_methods(model, data, means, options, methods)
     log(f"importance methods (mean calibration accuracy over partial k): "
         f"{ {m: round(c['score'], 4) for m, c in comparison.items()} } -> {best}")
