@@ -24,6 +24,7 @@ from enachi_ros.core.artifact import SCHEMA_VERSION, Traces, save_profile, save_
 from enachi_ros.core.packets import plan_packets
 from enachi_ros.core.quantize import fake_quantize
 from enachi_ros.models.evaluation import (
+    IMPORTANCE_METHODS,
     Outcomes,
     head_features,
     k_grid,
@@ -196,6 +197,9 @@ def _sha256(path: Path) -> str:
 
 def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
     """Run the whole calibration; returns (profile dict, test traces)."""
+    unknown = set(options.methods or ()) - set(IMPORTANCE_METHODS)
+    if unknown:
+        raise ValueError(f"methods must be among {IMPORTANCE_METHODS}, got {sorted(unknown)}")
     torch.set_num_threads(options.threads)
     torch.manual_seed(0)
     spec = get_spec(options.model)

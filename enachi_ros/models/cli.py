@@ -33,6 +33,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         weights=Path(args.weights) if args.weights else None, verify=args.verify,
         samples=args.samples, images=Path(args.images) if args.images else None,
         threads=args.threads, latency_repeats=args.latency_repeats,
+        methods=tuple(args.methods.split(",")) if args.methods else None,
     )
     return run_calibrate(options)
 
@@ -63,4 +64,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     c.add_argument("--latency-repeats", type=int, default=50,
                    help="timed runs per split for the median latency (default 50)")
+    c.add_argument("--methods",
+                   help="comma-separated importance rankings to compare (natural, mask_drop, "
+                   "fisher, variance); default: natural,mask_drop,fisher with labels, "
+                   "natural,mask_drop,variance without")
     c.set_defaults(func=_calibrate)
