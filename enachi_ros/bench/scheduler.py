@@ -48,7 +48,8 @@ def decision_times(cfg, splits, sizes, repeats: int) -> list[tuple[int, float, f
         gains = path_gain(rng.uniform(*cfg.robots.distance_m, n), cfg.channel.params())
         times = []
         for _ in range(max(3, repeats if n <= 100 else repeats // 3)):
-            state = FrameState(gains * rng.exponential(1.0, n), rng.uniform(0, 2.0, n),
+            queues = rng.uniform(0.0, 20.0 * cfg.robots.budget_j, n)  # the experiments' scale
+            state = FrameState(gains * rng.exponential(1.0, n), queues,
                                np.full(n, cfg.robots.budget_j), cfg.deadline_s,
                                radio.bandwidth_hz * n / cfg.robots.count, splits, radio)
             t0 = time.perf_counter()
@@ -59,11 +60,15 @@ def decision_times(cfg, splits, sizes, repeats: int) -> list[tuple[int, float, f
 
 
 def run(args: argparse.Namespace) -> int:
-    from enachi_ros.sim.config import parse_config
+    from enachi_ros.sim.cli import EXPERIMENTS_DIR
+    from enachi_ros.sim.config import load_config, parse_config
     from enachi_ros.sim.simulator import load_inputs, run_point
 
-    cfg = parse_config({"artifact": _artifact_spec(args.artifact), "deadline_s": 0.02,
-                        "robots": {"count": 10}})
+    regime = EXPERIMENTS_DIR / "deadline_sweep.yaml"  # the physical regime of the experiments
+    base = load_config(regime) if regime.is_file() else parse_config({})
+    cfg = base.at(None, None).model_copy(update={
+        "artifact": _artifact_spec(args.artifact), "deadline_s": 0.02, "sweep": None,
+        "robots": base.robots.model_copy(update={"count": 10})})
     splits, traces = load_inputs(cfg)
     print(f"ENACHI decision time per frame (artifact {cfg.artifact}, W scaled with N):")
     print(f"{'robots':>8} {'median ms':>10} {'p95 ms':>8}")

@@ -72,6 +72,16 @@ def ergodic_spectral_efficiency(mean_snr, threshold: float) -> np.ndarray:
     return np.interp(snr_db, _SE_TABLE_DB, _SE_CACHE[threshold], left=0.0)
 
 
+def snr_for_spectral_efficiency(efficiency, threshold: float) -> np.ndarray:
+    """Inverse of ``ergodic_spectral_efficiency``: the mean SNR (linear) that delivers
+    ``efficiency`` bit/s/Hz on average (inf where it is beyond the table)."""
+    ergodic_spectral_efficiency(np.ones(1), threshold)  # build the table
+    table = _SE_CACHE[threshold]
+    eff = np.asarray(efficiency, float)
+    db = np.interp(eff, table, _SE_TABLE_DB)
+    return np.where(eff > table[-1], np.inf, 10.0 ** (db / 10.0))
+
+
 def slot_lost(bandwidth_hz, power_w, gain, radio: RadioParams) -> np.ndarray:
     """True where a slot's SNR is below the decoding threshold: what is sent in it is lost."""
     return snr(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz) < radio.decode_snr

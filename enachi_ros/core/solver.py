@@ -20,13 +20,15 @@ ergodic spectral efficiency with outage ``E[log2(1 + gamma X) 1{gamma X >= thr}]
 instead of ``log2(1 + gamma)``; the SNR grid starts at the threshold. The closed form is
 unchanged (beta is still linear in w).
 
-Packet granularity [ours]: a split with at most ``COARSE_PACKETS`` packets (edge_only of a
-28x28 image is one packet) delivers nothing useful until its packet is complete, so for it the
-share is all-or-nothing, ``w in {0, COARSE_MARGIN / k}``, instead of the continuous KKT point.
-The margin buys reliability against fading that is correlated over ~10 slots (a window sees few
-independent fades: with margin 1 only ~55% of such tasks get through, with 2 ~90%); since the
-radio stops once the packet is through, the planned energy of that option is
-``p_ref T / COARSE_MARGIN`` (as ``plan_outcome`` computes).
+Packet granularity [ours]: the edge can only use whole packets, and with nested-dropout
+training the first packet already carries most of the accuracy, so a continuous surrogate
+credits fractions of a packet that are worth nothing. Accuracy is therefore counted on whole
+packets, ``A_hat(j / K)`` with ``j = floor(K beta / M)`` packets deliverable with the margin
+``M = DELIVERY_MARGIN`` against fading that is correlated over ~10 slots (a window sees few
+independent fades: planning with M = 1 gets only ~55% of one-packet tasks through, M = 2 ~90%).
+This staircase is maximized exactly by the two packet boundaries around the continuous KKT
+point of its concave envelope (``k`` replaced by ``k / M``), plus w = 0. Transmit energy of a
+candidate is ``Q c min(w, 1/k)``: once every bit is through the radio is off.
 Cost: O(iterations x N x S x G) vectorized numpy.
 """
 
@@ -36,15 +38,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
+from enachi_ros.core.channel import ergodic_spectral_efficiency, snr, snr_for_spectral_efficiency
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.params import RadioParams
-from enachi_ros.core.split_table import COARSE_PACKETS, SplitTable
+from enachi_ros.core.split_table import SplitTable
 from enachi_ros.core.surrogate import surrogate_accuracy
 
 SNR_GRID_SPAN_DB = (0.0, 30.0)  # above the decoding threshold
-SNR_GRID_POINTS = 12
-COARSE_MARGIN = 2.0
+SNR_GRID_POINTS = 10
+DELIVERY_MARGIN = 2.0
 ENERGY_TIE_BREAK = 1e-6  # x V: J^-1 price floor on energy
 
 
@@ -95,9 +97,9 @@ def plan_outcome(
     with np.errstate(divide="ignore", invalid="ignore"):
         beta_raw = np.where(bits > 0, delivered / np.where(bits > 0, bits, 1.0), 0.0)
         time_frac = phi_s[split] * np.where(beta_raw > 1.0, 1.0 / beta_raw, 1.0)
-    beta = np.minimum(beta_raw, 1.0)
     k = splits.num_packets[split]
-    beta = np.where(k <= COARSE_PACKETS, np.floor(beta * k + 1e-9) / np.maximum(k, 1), beta)
+    whole = np.minimum(np.floor(beta_raw * k / DELIVERY_MARGIN + 1e-9), k)
+    beta = whole / np.maximum(k, 1)  # whole packets deliverable with the margin
     acc = np.where(
         tx,
         surrogate_accuracy(beta, splits.a0[split], splits.a1[split], splits.a2[split]),
@@ -115,7 +117,8 @@ def objective(acc: np.ndarray, energy: np.ndarray, queues: np.ndarray, v: float)
 class _Options:
     """Per-frame precomputation of every (robot, split, gamma) option, flattened to [N, O]."""
 
-    def __init__(self, gains, queues, v, splits, *, radio, deadline_s, phi, allowed, gamma):
+    def __init__(self, gains, queues, v, splits, *, radio, deadline_s, phi, allowed, gamma,
+                 bandwidth_hz):
         n = gains.size
         deadline = np.broadcast_to(deadline_s, (n,))
         slots = window_slots(deadline, splits, radio.slot_s, radio.feedback_s)
@@ -133,42 +136,41 @@ class _Options:
         n0 = radio.noise_psd_w_per_hz
         h = gains[:, None, None]
         c = gamma[None, None, :] * n0 * t * phi[s_tx][None, :, None] / h  # J per Hz
-        coarse = splits.num_packets[s_tx] <= COARSE_PACKETS
-        reach = np.where(coarse, COARSE_MARGIN, 1.0)[None, :, None]  # beta to plan for at most
         with np.errstate(divide="ignore"):
-            w_ub = np.minimum(
-                np.where(k > 0, reach / np.where(k > 0, k, 1.0), 0.0),
+            w_ub = np.minimum(  # enough for every packet with the margin, and p <= p_max
+                np.where(k > 0, DELIVERY_MARGIN / np.where(k > 0, k, 1.0), 0.0),
                 radio.p_max_w * h / (gamma[None, None, :] * n0),
             )
+        w_ub = np.minimum(w_ub, bandwidth_hz)  # no single robot can hold more than W
         shape = (n, -1)
         a0 = splits.a0[s_tx][None, :, None]
         a1 = splits.a1[s_tx][None, :, None]
         a2 = splits.a2[s_tx][None, :, None]
         vn = v / n
         q = queues[:, None, None]
-        self.k = np.broadcast_to(k, (n, s_tx.size, gamma.size)).reshape(shape)
-        self.a0k = (a0 * k).reshape(shape)
+        kq = k / DELIVERY_MARGIN  # packets-with-margin fraction per Hz
+        packets = splits.num_packets[s_tx][None, :, None].astype(float)
+        self.packets = np.broadcast_to(packets, k.shape).reshape(shape)
+        self.a0kq = (a0 * kq).reshape(shape)
         self.a0 = np.broadcast_to(a0, k.shape).reshape(shape)
         self.a1 = np.broadcast_to(a1, k.shape).reshape(shape)
-        self.vk = (vn * a0 * k).reshape(shape)
-        energy_time = np.where(coarse, 1.0 / COARSE_MARGIN, 1.0)[None, :, None]
-        self.qc = (q * c * energy_time).reshape(shape)
+        self.vk = (vn * a0 * kq).reshape(shape)
+        self.qc = (q * c).reshape(shape)
         self.w_ub = w_ub.reshape(shape)
-        self.coarse = np.broadcast_to(coarse[None, :, None], k.shape).reshape(shape)
         with np.errstate(divide="ignore"):
-            inv_k = np.where(self.k > 0, 1.0 / np.where(self.k > 0, self.k, 1.0), 0.0)
-        w_full = COARSE_MARGIN * inv_k
-        self.w_full = np.where(self.w_ub >= w_full * (1 - 1e-9), w_full, 0.0)
-        self.any_coarse = bool(coarse.any())
+            self.inv_k = np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0).reshape(shape)
+            self.w_packet = np.where(kq > 0, 1.0 / np.where(kq > 0, kq * packets, 1.0),
+                                     1.0).reshape(shape)  # share per packet with the margin
         base = vn * a2 - q * splits.compute_j[s_tx][None, :, None]
         base = np.broadcast_to(base, k.shape).copy()
         base[~np.broadcast_to(ok[:, s_tx, None], k.shape) | (k <= 0)] = -np.inf
         self.base = base.reshape(shape)
         dead = ~np.isfinite(self.base)  # keep the arithmetic finite on options that never win
-        for name in ("k", "a0k", "vk", "qc", "w_ub", "w_full"):
+        for name in ("a0kq", "vk", "qc", "w_ub", "w_packet", "inv_k"):
             arr = np.array(getattr(self, name), dtype=float)
-            arr[dead] = 0.0 if name in ("w_ub", "w_full", "vk") else 1.0
+            arr[dead] = 0.0 if name in ("w_ub", "vk", "inv_k") else 1.0
             setattr(self, name, arr)
+        self.a0_packet = self.a0 / np.maximum(self.packets, 1.0)  # a0 * beta per packet
         self.vn = vn
         dev = splits.device_index
         self.device_u = np.where(
@@ -179,16 +181,15 @@ class _Options:
     def best(self, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per robot: index of the best option (-1 = device-only), its share, the share sum."""
         mu = self.qc + lam  # > 0: the queues carry a tie-break floor
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = (self.a1 + np.sqrt(self.vk / mu)) / self.a0k
-        w = np.clip(w, 0.0, self.w_ub)
-        if self.any_coarse:
-            full = np.minimum(self.a0k * self.w_full, self.a0)
-            gain = self.vn / -self.a1 - self.vn / (full - self.a1)
-            w_bin = np.where(gain > mu * self.w_full, self.w_full, 0.0)
-            w = np.where(self.coarse, w_bin, w)
-        a0_beta = np.minimum(self.a0k * w, self.a0)  # a0 * beta, beta capped at 1
-        u = self.base - self.vn / (a0_beta - self.a1) - mu * w
+        w_star = (self.a1 + np.sqrt(self.vk / mu)) / self.a0kq  # KKT of the envelope
+        lo = np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9)
+        lo = np.minimum(lo, self.packets)
+        hi = np.minimum(lo + 1.0, self.packets)
+        u_lo, w_lo = self._utility(lo, lam)
+        u_hi, w_hi = self._utility(hi, lam)
+        u_hi = np.where(w_hi <= self.w_ub * (1 + 1e-9), u_hi, -np.inf)
+        take_hi = u_hi > u_lo
+        u, w = np.where(take_hi, u_hi, u_lo), np.where(take_hi, w_hi, w_lo)
         j = np.argmax(u, axis=1)
         rows = np.arange(self.n)
         u_best = u[rows, j]
@@ -197,11 +198,42 @@ class _Options:
         w_best = np.where(use_dev, 0.0, w[rows, j])
         return np.where(use_dev, -1, j), w_best, w_best.sum()
 
+    def _utility(self, packets: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+        """Utility of planning ``packets`` whole packets, and the share that takes."""
+        w = packets * self.w_packet
+        u = (self.base - self.vn / (packets * self.a0_packet - self.a1)
+             - self.qc * np.minimum(w, self.inv_k) - lam * w)
+        return u, w
+
     def max_price(self) -> float:
         """A price at which no robot wants any bandwidth (marginal utility at w = 0)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             marg = np.where(np.isfinite(self.base), self.vk / self.a1**2 - self.qc, 0.0)
+            one = np.where(np.isfinite(self.base),  # the first whole packet
+                           self.vn * (1.0 / -self.a1 - 1.0 / (self.a0 / np.maximum(
+                               self.packets, 1.0) - self.a1)) / np.maximum(self.w_packet, 1e-30),
+                           0.0)
+            marg = np.maximum(marg, one)
         return float(max(np.max(marg), 1e-30)) * 2.0
+
+
+def _least_power(split, w, p_ref, gains, window, *, splits: SplitTable, radio: RadioParams):
+    """Lower each p_ref to the least power that still delivers the planned whole packets
+    (with the margin) on the final share: same surrogate accuracy, less energy. Undoes the SNR
+    grid's coarseness and uses the leftover bandwidth for energy rather than nothing."""
+    k = splits.num_packets[split]
+    bits = splits.payload_bits[split]
+    se_now = ergodic_spectral_efficiency(snr(w, p_ref, gains, radio.noise_psd_w_per_hz),
+                                         radio.decode_snr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta_raw = np.where(bits > 0, w * se_now * window / np.where(bits > 0, bits, 1.0), 0.0)
+        whole = np.minimum(np.floor(beta_raw * k / DELIVERY_MARGIN + 1e-9), k)
+        need = DELIVERY_MARGIN * whole / np.maximum(k, 1) * bits / (w * window)
+    gamma = snr_for_spectral_efficiency(np.nan_to_num(need, nan=0.0, posinf=0.0),
+                                        radio.decode_snr)
+    least = gamma * radio.noise_psd_w_per_hz * w / gains * (1.0 + 1e-6)
+    ok = (whole > 0) & (w > 0) & np.isfinite(least)
+    return np.where(ok, np.minimum(p_ref, least), p_ref)
 
 
 _GRID_CACHE: dict[tuple[float, int], np.ndarray] = {}
@@ -236,7 +268,7 @@ def solve_outer(
     phi: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
     snr_points: int = SNR_GRID_POINTS,
-    iterations: int = 16,
+    iterations: int = 14,
     price_hint: float | None = None,
 ) -> OuterSolution:
     """Solve P1.1 for one frame. ``phi`` [S]: planned fraction of the window used (default 1);
@@ -257,7 +289,7 @@ def solve_outer(
     queues = queues + ENERGY_TIE_BREAK * v
     gamma = _cached_grid(radio, snr_points)
     opts = _Options(gains, queues, v, splits, radio=radio, deadline_s=deadline_s, phi=phi,
-                    allowed=allowed, gamma=gamma)
+                    allowed=allowed, gamma=gamma, bandwidth_hz=bandwidth_hz)
     lam = 0.0
     choice, w, total = opts.best(0.0)
     if total > bandwidth_hz:
@@ -288,6 +320,7 @@ def solve_outer(
     if total > 0:
         w = w * (bandwidth_hz / total)  # hand out the leftover at fixed p_ref
     window = opts.window_s[np.arange(gains.size), split]
+    p_ref = _least_power(split, w, p_ref, gains, window, splits=splits, radio=radio)
     acc, energy, beta = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,
                                      phi=phi)
     return OuterSolution(
