@@ -157,8 +157,8 @@ def run_slots(
     ok_split = feasible(deadline_s, splits, radio.slot_s, radio.feedback_s)[split]
     met = deadline_met(ok_split, splits.transmits[split], partial_ok, k_final, k_tot)
     correct = met & traces.correct[split, sample, k_final]
-    return TaskOutcomes(correct, energy, met, sender.bits_sent / 8.0,
-                        stopped & progressive, k_final)
+    early = stopped & progressive & (k_final < k_tot)  # stopped before the last packet
+    return TaskOutcomes(correct, energy, met, sender.bits_sent / 8.0, early, k_final)
 
 
 @dataclass
