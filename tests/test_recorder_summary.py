@@ -41,6 +41,7 @@ def test_counts_accuracy_and_missing_and_duplicate_outcomes() -> None:
     assert s["outcomes"] == {"edge_early_stop": 1, "edge_deadline": 2, "local_fallback": 1,
                              "dropped": 1}
     assert s["accuracy"] == pytest.approx(2 / 5)
+    assert s["accuracy_within_deadline"] == pytest.approx(1 / 5)  # frame 3 was late
     assert s["frames_without_outcome"] == 1 and s["duplicate_outcomes"] == 1
     assert s["fallbacks"] == 1
     assert s["early_stop_rate"] == pytest.approx(1 / 5)
@@ -78,7 +79,8 @@ def test_summarize_splits_per_robot_and_keys_frames_by_robot() -> None:
     assert s["robots"]["robot3"]["frames_captured"] == 0
     assert s["outcomes_per_s"] == 0.5 and s["config"] == {"policy": "x"}
     assert set(s["total"]) == {
-        "frames_captured", "outcomes", "accuracy", "energy_per_task_j", "deadline_met_rate",
+        "frames_captured", "outcomes", "accuracy", "accuracy_within_deadline",
+        "energy_per_task_j", "deadline_met_rate",
         "bytes_per_task", "early_stop_rate", "fallbacks", "frames_without_outcome",
         "duplicate_outcomes"}
 

@@ -78,6 +78,8 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
       outcome revealed (its capture record was missed); keyed by (robot_id, capture stamp).
     - accuracy: over frames with a known label (from the outcome's ``ground_truth`` or the
       capture record); a dropped frame and a frame without any outcome count as wrong.
+      ``accuracy_within_deadline`` also counts a result after the deadline as wrong (the
+      paper's and the simulator's metric).
     - rates and means are over outcomes; ``None`` when there is nothing to average.
     """
     labels = {(c["robot_id"], c["stamp_ns"]): c["label"] for c in captures}
@@ -87,7 +89,7 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
     frames = set(labels) | set(per_frame)
     kinds = Counter(o["outcome_kind"] for o in outcomes)
 
-    correct = known = 0
+    correct = correct_in_time = known = 0
     for key in frames:
         results = per_frame.get(key, [])
         truth = next((o["ground_truth"] for o in results if o["ground_truth"] >= 0),
@@ -98,12 +100,15 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
         first = results[0] if results else None  # duplicates: the first outcome counts
         if first is not None and first["outcome_kind"] != "dropped" and first["class_id"] == truth:
             correct += 1
+            correct_in_time += bool(first["deadline_met"])
 
     n = len(outcomes)
     return {
         "frames_captured": len(frames),
         "outcomes": {k: kinds.get(k, 0) for k in OUTCOME_KINDS},
         "accuracy": correct / known if known else None,
+        # ENACHI's metric: a result after the deadline counts as wrong
+        "accuracy_within_deadline": correct_in_time / known if known else None,
         "energy_per_task_j": _mean([o["energy_j"] for o in outcomes]),
         "deadline_met_rate": _mean([1.0 if o["deadline_met"] else 0.0 for o in outcomes]),
         "bytes_per_task": _mean([o["bytes_sent"] for o in outcomes]),
