@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ros_env import isolated_ros_env
 
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
-from ros_env import isolated_ros_env
 
 pytest.importorskip("rclpy")
 pytestmark = pytest.mark.skipif(
@@ -32,15 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ENACHI = [sys.executable, "-m", "enachi_ros.cli"]
 
 
-def _bringup(out: Path, offset: int, extra: list[str], duration: float = 20.0,
-             while_running=None) -> tuple[dict, list[dict]]:
+def _bringup(out: Path, offset: int, extra: list[str], duration: float = 20.0
+             ) -> tuple[dict, list[dict]]:
     env = isolated_ros_env(offset)
     cmd = [*ENACHI, "bringup", "--robots", "2", "--duration", str(duration), "--out", str(out),
            "--no-live", "--domain-id", env["ROS_DOMAIN_ID"], *extra]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    if while_running is not None:
-        threading.Thread(target=while_running, args=(env["ROS_DOMAIN_ID"],), daemon=True).start()
     output = proc.communicate(timeout=duration + 120)[0]
     assert proc.returncode == 0, output[-4000:]
     summary = json.loads((out / "summary.json").read_text())
@@ -68,7 +62,8 @@ def test_every_captured_frame_has_exactly_one_outcome(enachi_run) -> None:
     assert set(summary["robots"]) == {"robot1", "robot2"}
     assert len(rows) == summary["total"]["frames_captured"]
     # the edge really served them: most frames are answered at the edge
-    edge = summary["total"]["outcomes"]["edge_early_stop"] + summary["total"]["outcomes"]["edge_deadline"]
+    outcomes = summary["total"]["outcomes"]
+    edge = outcomes["edge_early_stop"] + outcomes["edge_deadline"]
     assert edge >= 0.5 * summary["total"]["frames_captured"], summary["total"]
 
 
@@ -79,10 +74,14 @@ def test_accuracy_close_to_what_the_simulator_predicts(enachi_run) -> None:
     summary, _ = enachi_run
     cfg = experiment_from_launch(ROOT / "launch" / "demo.launch.py", {"robots": "2"}, frames=400)
     predicted = run_job((cfg, None, None))["policies"]["enachi"]["accuracy"]
-    live = summary["total"]["accuracy"]
-    n = summary["total"]["frames_captured"]
+    total = summary["total"]
+    live, n = total["accuracy"], total["frames_captured"]
     tolerance = 0.05 + 2.5 * np.sqrt(predicted * (1 - predicted) / n)  # a few points + sampling
-    assert abs(live - predicted) <= tolerance, f"live {live:.3f} vs simulator {predicted:.3f} (n={n})"
+    print(f"live accuracy {live:.3f} (within deadline {total['accuracy_within_deadline']:.3f}, "
+          f"deadline met {total['deadline_met_rate']:.3f}) vs simulator {predicted:.3f}, n={n}")
+    assert abs(live - predicted) <= tolerance, f"live {live:.3f} vs sim {predicted:.3f} (n={n})"
+    # Timing on a shared 2-core host is not the simulator's; still, most answers are in time.
+    assert total["deadline_met_rate"] >= 0.6, total
 
 
 def test_early_stop_reduces_the_bytes_sent(enachi_run) -> None:
@@ -98,25 +97,11 @@ def test_early_stop_reduces_the_bytes_sent(enachi_run) -> None:
     assert np.mean(received < total) > 0.5  # most early stops leave packets unsent
 
 
-def _kill_tail_after(delay_s: float):
-    def kill(domain: str) -> None:
-        time.sleep(delay_s)
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"tail_node" in cmdline and f"ROS_DOMAIN_ID={domain}".encode() in environ:
-                os.kill(int(pid), signal.SIGKILL)
-    return kill
-
-
 def test_killing_the_tail_makes_robots_fall_back_and_keeps_every_frame(tmp_path) -> None:
-    summary, rows = _bringup(tmp_path, 21, ["--processes", "per-node"], duration=20.0,
-                             while_running=_kill_tail_after(9.0))
+    # per-node processes start slowly on 2 cores (9 interpreters, 5 import torch): kill late
+    summary, rows = _bringup(tmp_path, 21, ["--processes", "per-node", "--kill", "edge.tail@16"],
+                             duration=26.0)
+    assert summary["config"]["injected_faults"] == ["edge.tail@16s"]
     _assert_every_frame_has_one_outcome(summary)
     fallbacks = [r for r in rows if r["outcome_kind"] == "local_fallback"
                  and "edge unreachable" in r["reason"]]

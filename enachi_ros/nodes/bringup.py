@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
                         help="output folder (default runs/<timestamp>)")
     parser.add_argument("--record-features", action="store_true",
                         help="also record feature packets in the MCAP file")
+    parser.add_argument("--kill", action="append", default=[], metavar="GROUP@SECONDS",
+                        help="fault injection: SIGKILL process GROUP (e.g. edge.tail with "
+                        "--processes per-node, or edge) SECONDS after start; repeatable")
     parser.add_argument("--no-live", action="store_true", help="no live table; progress lines")
     parser.add_argument("--quiet", action="store_true", help="no progress and no final table")
 
@@ -329,6 +332,8 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     executor.add_node(recorder)
     progress = Progress(robot_ids, live=not (args.no_live or args.quiet), quiet=args.quiet)
     failures: list[str] = []
+    kills = parse_kills(args.kill, [g.name for g in groups])
+    config["injected_faults"] = [f"{name}@{at:g}s" for name, at in kills]
     procs = start(groups, out / "logs")
     started = time.monotonic()
     usage: dict[str, dict[str, float]] = {}
@@ -337,6 +342,7 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
             end = started + args.duration if args.duration > 0 else float("inf")
             while time.monotonic() < end:
                 executor.spin_once(timeout_sec=0.05)
+                kills = _inject(kills, procs, time.monotonic() - started, progress)
                 _check(procs, failures, progress)
                 progress.update(recorder, time.monotonic() - started)
                 if failures:  # a node that cannot run makes the run meaningless: stop now
@@ -369,6 +375,37 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     if not args.quiet:
         progress.final(summary, out)
     return RunResult(summary, out, failures)
+
+
+def parse_kills(items: list[str], group_names: list[str]) -> list[tuple[str, float]]:
+    """``GROUP@SECONDS`` items -> sorted (group, seconds); unknown groups are refused."""
+    kills = []
+    for item in items:
+        name, sep, at = item.partition("@")
+        try:
+            seconds = float(at)
+        except ValueError:
+            seconds = -1.0
+        if not sep or seconds < 0:
+            raise BringupError(f"--kill: expected GROUP@SECONDS, got {item!r}")
+        if name not in group_names:
+            raise BringupError(f"--kill: no process group {name!r}; groups: {group_names}")
+        kills.append((name, seconds))
+    return sorted(kills, key=lambda k: k[1])
+
+
+def _inject(kills: list[tuple[str, float]], procs: list[Proc], elapsed: float,
+            progress: Any) -> list[tuple[str, float]]:
+    """Kill the groups whose time has come; an injected death is not a failure."""
+    while kills and kills[0][1] <= elapsed:
+        name, _ = kills.pop(0)
+        for p in procs:
+            if p.group.name == name and p.popen.poll() is None:
+                os.killpg(p.popen.pid, signal.SIGKILL)
+                p.popen.wait(timeout=5)
+                p.failed_at = time.monotonic()  # expected: _check and stop() leave it alone
+                progress.note(f"fault injected: killed {name} at {elapsed:.1f} s")
+    return kills
 
 
 def _check(procs: list[Proc], failures: list[str], progress: Any) -> None:
