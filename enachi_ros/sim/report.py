@@ -50,26 +50,38 @@ def headline_table(policies: dict[str, dict]) -> list[str]:
     return lines
 
 
-def verdicts(policies: dict[str, dict]) -> list[str]:
-    """One line per baseline: does ENACHI beat it on accuracy, energy, both?"""
+def verdicts(policies: dict[str, dict], acc_tol: float = 0.005,
+             energy_tol: float = 0.02) -> list[str]:
+    """One line per baseline: does ENACHI beat it on accuracy, energy, both? Differences below
+    ``acc_tol`` (absolute) and ``energy_tol`` (relative) count as ties."""
     e = policies["enachi"]
     out = []
     for name in BASELINES:
         if name not in policies:
             continue
         o = policies[name]
-        acc, energy = e["accuracy"] > o["accuracy"], e["energy_per_task_j"] < o["energy_per_task_j"]
-        if acc and energy:
-            out.append(f"- ENACHI beats **{name}** on both accuracy and energy.")
-        elif acc:
+        d_acc = e["accuracy"] - o["accuracy"]
+        d_energy = (o["energy_per_task_j"] - e["energy_per_task_j"]) / max(
+            o["energy_per_task_j"], 1e-12)
+        acc = 0 if abs(d_acc) <= acc_tol else (1 if d_acc > 0 else -1)
+        energy = 0 if abs(d_energy) <= energy_tol else (1 if d_energy > 0 else -1)
+        budget = (f"{o['energy_vs_budget']:.2f}x vs ENACHI {e['energy_vs_budget']:.2f}x the "
+                  "budget")
+        if acc >= 0 and energy >= 0:
+            out.append(f"- ENACHI beats **{name}** on both accuracy and energy."
+                       if acc > 0 and energy > 0 else
+                       f"- ENACHI and **{name}** are level here (accuracy within "
+                       f"{acc_tol:.3f}, energy within {100 * energy_tol:.0f}%)."
+                       if acc == 0 and energy == 0 else
+                       f"- ENACHI is at least as good as **{name}** on both (one is a tie).")
+        elif acc > 0:
             out.append(f"- ENACHI is more accurate than **{name}** but spends more energy "
-                       f"({o['energy_vs_budget']:.2f}x vs {e['energy_vs_budget']:.2f}x budget).")
-        elif energy:
+                       f"({budget}).")
+        elif energy > 0:
             out.append(f"- **{name}** is more accurate ({o['accuracy']:.3f} vs "
-                       f"{e['accuracy']:.3f}) but spends {o['energy_vs_budget']:.2f}x the budget "
-                       f"(ENACHI {e['energy_vs_budget']:.2f}x).")
+                       f"{e['accuracy']:.3f}) but spends more energy ({budget}).")
         else:
-            out.append(f"- **{name}** beats ENACHI on both accuracy and energy here.")
+            out.append(f"- **{name}** beats ENACHI on accuracy and energy here.")
     return out
 
 
