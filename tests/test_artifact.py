@@ -111,3 +111,15 @@ def test_validation_names_the_bad_field():
 def test_normalized_entropy_bounds():
     assert normalized_entropy(np.full(10, 0.1)) == pytest.approx(1.0)
     assert normalized_entropy(np.eye(10)[0]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_efficientnet_artifact_is_agreement_not_accuracy():
+    art = load_artifact(default_artifact_dir("efficientnet_lite0"))
+    prof = art.profile
+    assert prof["accuracy_kind"] == "agreement_with_full_model"
+    assert prof["test_accuracy"] is None and "agreement" in prof["data"]
+    assert prof["input_shape"] == [3, 224, 224]
+    assert art.splits[0].feature_shape == (3, 224, 224)
+    for sp in art.splits[:-1]:
+        assert max(sp.packet_bytes(8)) <= prof["max_payload_bytes"]
+        assert sp.head_flops + sp.tail_flops > 0

@@ -59,6 +59,17 @@ def test_tiny_calibrate_writes_a_loadable_artifact(tiny_artifact):
             assert fills["mean"]["k"] == fills["zero"]["k"] == list(range(sp.num_packets + 1))
 
 
+def test_profile_only_remeasures_latency_and_keeps_the_rest(tiny_artifact):
+    out, _ = tiny_artifact
+    before = load_artifact(out)
+    opts = CalibrateOptions(model="fmnist_resnet", out=out, profile_only=True, latency_repeats=2)
+    assert run_calibrate(opts) == 0
+    after = load_artifact(out)
+    assert after.profile["latency_measured"] >= before.profile["latency_measured"]
+    for a, b in zip(before.splits, after.splits, strict=True):
+        assert a.head_flops == b.head_flops and a.importance_order == b.importance_order
+
+
 def test_verify_passes_then_fails_loudly_on_tampered_traces(tiny_artifact, capsys):
     out, _ = tiny_artifact
     check = CalibrateOptions(model="fmnist_resnet", out=out, verify=True, samples=10)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import os
 import platform
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class CalibrateOptions:
     min_packets: int = 8
     rank_samples: int = 2000
     methods: tuple[str, ...] | None = None  # None: the default comparison for the data kind
+    profile_only: bool = False  # re-measure latency/FLOPs into an existing profile.json
     plots: bool = True
     thetas: list[float] = field(default_factory=lambda: [i / 40 for i in range(41)])
 
@@ -263,7 +265,7 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
     weights_path = (options.weights or default_asset_dir(options.model) / "checkpoint.pt")
     profile = {
         "schema_version": SCHEMA_VERSION, "model": options.model,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(), "latency_measured": _now(),
         "machine": machine_info(options.threads),
         "checkpoint_sha256": _sha256(weights_path) if weights_path.is_file() else None,
         "weights_source": spec.description,
@@ -280,6 +282,31 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
     return profile, _traces(test_outcomes, data)
 
 
+def reprofile(options: CalibrateOptions, folder: Path) -> None:
+    """Re-measure latency and FLOPs on this machine into ``folder/profile.json`` in place.
+
+    For moving an artifact to another machine (e.g. the robot's computer): traces, rankings and
+    fits do not depend on the machine, only the compute profile does.
+    """
+    path = folder / "profile.json"
+    profile = json.loads(path.read_text())
+    if profile.get("model") != options.model:
+        raise ValueError(f"{path}: model is {profile.get('model')!r}, not {options.model!r}")
+    model = build_model(options.model, options.weights)
+    compute = profile_compute(model, get_spec(options.model).input_shape,
+                              options.latency_repeats, options.threads)
+    for split, comp in zip(profile["splits"], compute, strict=True):
+        for key in ("head_latency_s", "tail_latency_s", "head_flops", "tail_flops"):
+            split[key] = getattr(comp, key)
+    profile["machine"] = machine_info(options.threads)
+    profile["latency_measured"] = _now()
+    save_profile(path, profile)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def run_calibrate(options: CalibrateOptions) -> int:
     """CLI entry: calibrate and write, or verify against the committed artifact."""
     if options.verify:
@@ -287,6 +314,10 @@ def run_calibrate(options: CalibrateOptions) -> int:
 
         return verify(options)
     out = options.out or default_asset_dir(options.model)
+    if options.profile_only:
+        reprofile(options, out)
+        print(f"updated latency and FLOPs in {out / 'profile.json'}")
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     profile, traces = calibrate(options)
     save_profile(out / "profile.json", profile)

@@ -34,6 +34,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         samples=args.samples, images=Path(args.images) if args.images else None,
         threads=args.threads, latency_repeats=args.latency_repeats,
         methods=tuple(args.methods.split(",")) if args.methods else None,
+        profile_only=args.profile_only,
     )
     return run_calibrate(options)
 
@@ -64,6 +65,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     c.add_argument("--latency-repeats", type=int, default=50,
                    help="timed runs per split for the median latency (default 50)")
+    c.add_argument("--profile-only", action="store_true",
+                   help="only re-measure latency and FLOPs on this machine into the existing "
+                   "profile.json (e.g. on the robot); traces and fits are kept")
     c.add_argument("--methods",
                    help="comma-separated importance rankings to compare (natural, mask_drop, "
                    "fisher, variance); default: natural,mask_drop,fisher with labels, "
