@@ -38,9 +38,16 @@ def params_file(context, default_name: str) -> str:
     return arg(context, "params_file") or str(share_dir() / "config" / default_name)
 
 
-def physical_params() -> str:
-    """config/physical.yaml: radio and device parameters shared by the scheduler and robots."""
-    return str(share_dir() / "config" / "physical.yaml")
+def physical_params() -> dict:
+    """config/physical.yaml: radio and device parameters shared by the scheduler and robots.
+
+    Passed as inline parameters (a dict), not as a parameter file: a ``/**`` section in a file
+    listed first would be merged with the launch overrides and lose to the nodes' own
+    ``/**/<node>`` sections.
+    """
+    import yaml
+
+    return yaml.safe_load((share_dir() / "config" / "physical.yaml").read_text())
 
 
 def launch_dir() -> str:

@@ -35,10 +35,11 @@ def _nodes(context) -> list:
         raise ValueError("robot_ids: expected at least one robot id, got an empty list")
     common = {"robot_ids": robot_ids, "model": arg(context, "model")}
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
+    physical = physical_params()
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
         return Node(package=PACKAGE, executable=executable, name=name, namespace="edge",
-                    parameters=[physical_params(), params, common, *overrides], arguments=ros_args, output="screen")
+                    parameters=[params, physical, common, *overrides], arguments=ros_args, output="screen")
 
     return [
         *dds_env_actions(context),

@@ -50,10 +50,11 @@ def _nodes(context) -> list:
         "channel_seed": int(arg(context, "channel_seed")),
     }
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
+    physical = physical_params()
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
         return Node(package=PACKAGE, executable=executable, name=name, namespace=robot_id,
-                    parameters=[physical_params(), params, common, *overrides], arguments=ros_args, output="screen")
+                    parameters=[params, physical, common, *overrides], arguments=ros_args, output="screen")
 
     return [
         *dds_env_actions(context),
