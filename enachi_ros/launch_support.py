@@ -30,7 +30,10 @@ def arg(context, name: str) -> str:
 
 def dds_env_actions(context) -> list[SetEnvironmentVariable]:
     """Environment actions selecting the Fast DDS profile named by ``dds_profile``."""
-    return [SetEnvironmentVariable(k, v) for k, v in dds_profile_env(arg(context, "dds_profile")).items()]
+    return [
+        SetEnvironmentVariable(k, v)
+        for k, v in dds_profile_env(arg(context, "dds_profile")).items()
+    ]
 
 
 def params_file(context, default_name: str) -> str:

@@ -17,7 +17,7 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 def share_dir() -> Path:
     """The folder holding ``config/``, ``launch/`` and ``msg/`` of this package."""
     try:
-        from ament_index_python.packages import (  # noqa: PLC0415 (optional at import time)
+        from ament_index_python.packages import (
             PackageNotFoundError,
             get_package_share_directory,
         )

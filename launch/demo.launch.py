@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 
-from launch import LaunchDescription
 from launch.actions import IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
 from enachi_ros.launch_support import arg, declare, launch_dir
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "robots": ("3", "number of robots (robot1 .. robotN)"),
     "policy": ("enachi", "scheduling policy"),
+    "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
     "source": ("fmnist", "camera source of every robot"),
     "frame_rate": ("5.0", "camera frames per second per robot"),
     "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
@@ -36,15 +37,25 @@ def _includes(context) -> list:
         source = PythonLaunchDescriptionSource(os.path.join(launch_dir(), file))
         return IncludeLaunchDescription(source, launch_arguments={**shared, **arguments}.items())
 
-    edge = include("edge.launch.py", {"robot_ids": ",".join(robot_ids), "policy": arg(context, "policy")})
+    edge = include(
+        "edge.launch.py",
+        {
+            "robot_ids": ",".join(robot_ids),
+            "policy": arg(context, "policy"),
+            "fixed_split": arg(context, "fixed_split"),
+        },
+    )
     robots = [
-        include("robot.launch.py", {
-            "robot_id": rid,
-            "channel_seed": str(i),
-            "distance_m": str(60.0 * i),  # 60, 120, 180 m ...
-            "source": arg(context, "source"),
-            "frame_rate": arg(context, "frame_rate"),
-        })
+        include(
+            "robot.launch.py",
+            {
+                "robot_id": rid,
+                "channel_seed": str(i),
+                "distance_m": str(50.0 + 25.0 * (i - 1)),  # 50, 75, 100 m ...
+                "source": arg(context, "source"),
+                "frame_rate": arg(context, "frame_rate"),
+            },
+        )
         for i, rid in enumerate(robot_ids, start=1)
     ]
     return [edge, *robots]

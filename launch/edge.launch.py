@@ -1,11 +1,10 @@
 """The edge server: ENACHI scheduler + batched tail inference for all robots.
 
-    ros2 launch enachi_ros edge.launch.py robot_ids:=robot1,robot2,robot3 policy:=enachi
+ros2 launch enachi_ros edge.launch.py robot_ids:=robot1,robot2,robot3 policy:=enachi
 """
 
 from __future__ import annotations
 
-from launch import LaunchDescription
 from launch.actions import OpaqueFunction
 from launch_ros.actions import Node
 
@@ -17,11 +16,13 @@ from enachi_ros.launch_support import (
     params_file,
     physical_params,
 )
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "robot_ids": ("robot1,robot2,robot3", "comma-separated ids (namespaces) of the robots served"),
     "policy": ("enachi", "scheduling policy of the core (enachi or a baseline)"),
     "model": ("fmnist_resnet", "registered split model"),
+    "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
     "params_file": ("", "parameter file (default: share/enachi_ros/config/edge.yaml)"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
@@ -38,12 +39,23 @@ def _nodes(context) -> list:
     physical = physical_params()
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
-        return Node(package=PACKAGE, executable=executable, name=name, namespace="edge",
-                    parameters=[params, physical, common, *overrides], arguments=ros_args, output="screen")
+        return Node(
+            package=PACKAGE,
+            executable=executable,
+            name=name,
+            namespace="edge",
+            parameters=[params, physical, common, *overrides],
+            arguments=ros_args,
+            output="screen",
+        )
 
     return [
         *dds_env_actions(context),
-        node("scheduler_node", "scheduler", {"policy": arg(context, "policy")}),
+        node(
+            "scheduler_node",
+            "scheduler",
+            {"policy": arg(context, "policy"), "fixed_split": arg(context, "fixed_split")},
+        ),
         node("tail_node", "tail"),
     ]
 

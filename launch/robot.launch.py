@@ -8,7 +8,6 @@ comes from config/robot.yaml (sections keyed ``/**/<node>`` so they match under 
 
 from __future__ import annotations
 
-from launch import LaunchDescription
 from launch.actions import OpaqueFunction
 from launch_ros.actions import Node
 
@@ -20,6 +19,7 @@ from enachi_ros.launch_support import (
     params_file,
     physical_params,
 )
+from launch import LaunchDescription
 
 ARGUMENTS = {
     "robot_id": ("robot1", "namespace and id of this robot"),
@@ -53,8 +53,15 @@ def _nodes(context) -> list:
     physical = physical_params()
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
-        return Node(package=PACKAGE, executable=executable, name=name, namespace=robot_id,
-                    parameters=[params, physical, common, *overrides], arguments=ros_args, output="screen")
+        return Node(
+            package=PACKAGE,
+            executable=executable,
+            name=name,
+            namespace=robot_id,
+            parameters=[params, physical, common, *overrides],
+            arguments=ros_args,
+            output="screen",
+        )
 
     return [
         *dds_env_actions(context),

@@ -1,4 +1,4 @@
-"""Child process of test_interfaces_roundtrip: publishes one filled message of each type, repeatedly."""
+"""Child of test_interfaces_roundtrip: publishes one filled message of each type, repeatedly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from msg_fill import ENACHI_MESSAGES, fill, message_class  # noqa: E402
+from msg_fill import ENACHI_MESSAGES, fill, message_class
 
 
 def main() -> None:

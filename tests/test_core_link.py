@@ -11,8 +11,16 @@ RADIO = RadioParams(bandwidth_hz=100e3, p_max_w=0.2, decode_snr_db=3.0, slot_s=1
 
 
 def _task(gains, law="tracking", loss=None, bits=2000.0, k=8, p_ref=0.1) -> LinkTask:
-    return LinkTask(np.full(k, bits), np.asarray(gains, float), 100e3, p_ref,
-                    float(np.mean(gains)), law, RADIO, loss or NoEmulatedLoss())
+    return LinkTask(
+        np.full(k, bits),
+        np.asarray(gains, float),
+        100e3,
+        p_ref,
+        float(np.mean(gains)),
+        law,
+        RADIO,
+        loss or NoEmulatedLoss(RADIO),
+    )
 
 
 def test_good_channel_delivers_all_in_importance_order_then_stops() -> None:
@@ -44,8 +52,12 @@ def test_window_end_bounds_the_task() -> None:
 
 def test_emulated_loss_drops_packets_and_resends_them() -> None:
     lossy = RadioParams(bandwidth_hz=100e3, p_max_w=0.2, decode_snr_db=3.0, residual_loss=0.3)
-    task = _task(np.full(80, 1e-12), law="constant", bits=400.0,
-                 loss=EmulatedLoss(lossy, np.random.default_rng(0)))
+    task = _task(
+        np.full(80, 1e-12),
+        law="constant",
+        bits=400.0,
+        loss=EmulatedLoss(lossy, np.random.default_rng(0)),
+    )
     delivered, lost = [], []
     while not task.done:
         step = task.step()

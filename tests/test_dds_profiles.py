@@ -19,9 +19,11 @@ import sys, time, rclpy
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 rclpy.init(); node = rclpy.create_node('large_subscriber'); got = set()
-node.create_subscription(Image, 'large', lambda m: got.add(m.header.frame_id), qos_profile_sensor_data)
+qos = qos_profile_sensor_data
+node.create_subscription(Image, 'large', lambda m: got.add(m.header.frame_id), qos)
 end = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < end and len(got) < int(sys.argv[2]): rclpy.spin_once(node, timeout_sec=0.05)
+while time.monotonic() < end and len(got) < int(sys.argv[2]):
+    rclpy.spin_once(node, timeout_sec=0.05)
 print('RECEIVED', len(got)); node.destroy_node(); rclpy.shutdown()
 """
 
@@ -53,13 +55,20 @@ def test_profile_delivers_large_best_effort_samples(
     env = isolated_ros_env(offset, **dds_profile_env(profile))
     count = 40
     sub = subprocess.Popen(
-        [sys.executable, "-c", _SUBSCRIBER, "15", str(count)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _SUBSCRIBER, "15", str(count)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.0)
     pub = subprocess.run(
         [sys.executable, str(HERE / "_large_publisher.py"), str(size), str(count), "20"],
-        env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     out, err = sub.communicate(timeout=60)
     logs = err + pub.stderr

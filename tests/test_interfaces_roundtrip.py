@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 rclpy = pytest.importorskip("rclpy")
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-
 from msg_fill import ENACHI_MESSAGES, fill, message_class  # noqa: E402
+from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from ros_env import apply_to_this_process, isolated_ros_env  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

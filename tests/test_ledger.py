@@ -54,7 +54,9 @@ def test_every_task_closes_exactly_once(events: list[tuple[bool, bool, float]]) 
             ledger.on_result(i, _result(), now_s=at)  # duplicate: ignored, counted
         if has_energy:
             ledger.on_energy(i, {"total_energy_j": 0.0, "packets_sent": 3})
-    closed = [t.task_id for t, _, _ in ledger.due(0.5)] + [t.task_id for t, _, _ in ledger.due(10.0)]
+    closed = [t.task_id for t, _, _ in ledger.due(0.5)] + [
+        t.task_id for t, _, _ in ledger.due(10.0)
+    ]
     assert sorted(closed) == list(range(len(events)))
     assert not ledger.open
     assert ledger.duplicate_results == sum(1 for e in events if e[0])

@@ -59,9 +59,20 @@ def test_generated_messages_are_importable() -> None:
 def test_wheel_installs_every_launch_config_and_msg_file(tmp_path: Path) -> None:
     """Build the package as colcon/pip would install it and compare share/ with the tree."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("enachi_ros-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -71,7 +82,10 @@ def test_wheel_installs_every_launch_config_and_msg_file(tmp_path: Path) -> None
         for pattern in ("launch/*.launch.py", "config/**/*.yaml", "config/**/*.xml", "msg/*.msg")
         for p in ROOT.glob(pattern)
     }
-    expected |= {"share/enachi_ros/package.xml", "share/ament_index/resource_index/packages/enachi_ros"}
+    expected |= {
+        "share/enachi_ros/package.xml",
+        "share/ament_index/resource_index/packages/enachi_ros",
+    }
     assert expected <= shared, sorted(expected - shared)
     assets = {
         str(p.relative_to(ROOT)) for p in (ROOT / "enachi_ros" / "assets").rglob("*") if p.is_file()

@@ -1,1 +1,1 @@
-"""Pure, vectorized, ROS-free and torch-free core: the maths both the nodes and the simulator call."""
+"""Pure, vectorized, ROS-free and torch-free core: the maths the nodes and the simulator call."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from enachi_ros.core.channel import rate_bps, slot_lost
+from enachi_ros.core.channel import rate_bps, slot_capacity_bits
 from enachi_ros.core.energy import transmit_energy_j
 from enachi_ros.core.params import RadioParams
 from enachi_ros.core.power import make_power_controller
@@ -22,22 +22,31 @@ from enachi_ros.core.progressive import ProgressiveSender
 
 
 class EmulatedLoss:
-    """Slot below the decoding SNR loses everything sent in it; plus i.i.d. residual loss."""
+    """The simulator's link: a slot below the decoding SNR delivers nothing but costs the whole
+    slot (link-layer segmentation keeps earlier progress), plus i.i.d. residual packet loss."""
 
     def __init__(self, radio: RadioParams, rng: np.random.Generator) -> None:
         self.radio, self.rng = radio, rng
 
-    def lost(self, sent: np.ndarray, w: float, p: float, h: float) -> tuple[np.ndarray, bool]:
-        whole_slot = bool(slot_lost(w, p, h, self.radio)) if p > 0 else False
-        residual = self.rng.random(sent.shape) < self.radio.residual_loss
-        return sent & (whole_slot | residual), whole_slot
+    def capacity(self, w: float, p: float, h: float) -> tuple[float, bool]:
+        cap, lost = slot_capacity_bits(w, p, h, self.radio)
+        return float(cap), bool(lost)
+
+    def residual(self, sent: np.ndarray) -> np.ndarray:
+        return sent & (self.rng.random(sent.shape) < self.radio.residual_loss)
 
 
 class NoEmulatedLoss:
-    """A real link: nothing is dropped by emulation."""
+    """A real link: the rate from the channel estimate, nothing dropped by emulation."""
 
-    def lost(self, sent: np.ndarray, w: float, p: float, h: float) -> tuple[np.ndarray, bool]:
-        return np.zeros_like(sent), False
+    def __init__(self, radio: RadioParams) -> None:
+        self.radio = radio
+
+    def capacity(self, w: float, p: float, h: float) -> tuple[float, bool]:
+        return float(rate_bps(w, p, h, self.radio.noise_psd_w_per_hz)) * self.radio.slot_s, False
+
+    def residual(self, sent: np.ndarray) -> np.ndarray:
+        return np.zeros_like(sent)
 
 
 @dataclass
@@ -81,7 +90,11 @@ class LinkTask:
         order = None if self.send_order is None else np.asarray(self.send_order, int)[None, :]
         self.sender = ProgressiveSender(bits, window, self.loss_feedback_slots, order)
         self.power = make_power_controller(
-            self.power_law, self.p_ref, max(self.h_nominal, 1e-300), self.bandwidth_hz, window,
+            self.power_law,
+            self.p_ref,
+            max(self.h_nominal, 1e-300),
+            self.bandwidth_hz,
+            window,
             self.radio,
         )
         self.window = window
@@ -90,18 +103,25 @@ class LinkTask:
         """Advance one slot and return what was delivered/lost in it."""
         t = self.slot
         h = float(self.gains[t])
-        p = float(self.power.power(h)[0])
-        cap = float(rate_bps(self.bandwidth_hz, p, h, self.radio.noise_psd_w_per_hz)) * self.radio.slot_s
+        act = bool(self.sender.active(t)[0])
+        p = float(self.power.power(h)[0]) if act else 0.0
+        cap, lost_slot = self.loss.capacity(self.bandwidth_hz, p, h)
         sent, used = self.sender.send(t, np.array([cap]))
-        lost, whole = self.loss.lost(sent, self.bandwidth_hz, p, h)
-        self.sender.outcome(t, sent, lost, np.array([whole]))
+        if lost_slot and act:
+            used = np.ones_like(used)  # the radio was on for the whole (lost) slot
+        lost = self.loss.residual(sent)
+        self.sender.outcome(t, sent, lost)
         self.power.update(np.array([p]), used)
         e = float(transmit_energy_j(p, used[0], self.radio.slot_s))
         self.energy_j += e
         self.packets_lost += int(lost.sum())
         step = SlotStep(
-            t, p if used[0] > 0 else 0.0, h,
-            np.flatnonzero(sent[0] & ~lost[0]).tolist(), np.flatnonzero(lost[0]).tolist(), e,
+            t,
+            p if used[0] > 0 else 0.0,
+            h,
+            np.flatnonzero(sent[0] & ~lost[0]).tolist(),
+            np.flatnonzero(lost[0]).tolist(),
+            e,
         )
         self.steps.append(step)
         self.slot += 1
@@ -117,7 +137,7 @@ class LinkTask:
 
     @property
     def bytes_sent(self) -> int:
-        return int(round(float(self.sender.bits_sent[0]) / 8))
+        return round(float(self.sender.bits_sent[0]) / 8)
 
     @property
     def packets_sent(self) -> int:

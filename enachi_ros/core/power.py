@@ -192,7 +192,7 @@ class ConstantPowerController(_Base):
         return self._finish(self.p_ref.copy(), h)
 
 
-def make_power_controller(  # noqa: PLR0917 (called positionally by core.link)
+def make_power_controller(
     law: str,
     p_ref,
     h_nominal,

@@ -67,9 +67,7 @@ def _yaml_scalar(value: Any) -> str:
 
 @contextlib.contextmanager
 def _standin_modules() -> Iterator[None]:
-    saved = {
-        k: v for k, v in sys.modules.items() if k.split(".")[0] in _MODULES or k == _DEPENDENT
-    }
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] in _MODULES or k == _DEPENDENT}
     for key in saved:
         del sys.modules[key]
     sys.path.insert(0, str(STANDINS))
@@ -111,7 +109,6 @@ def evaluate(path: str | Path, arguments: dict[str, str] | None = None) -> list[
 
 
 def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]) -> list[NodeSpec]:
-    from launch import LaunchContext
     from launch.actions import (
         DeclareLaunchArgument,
         IncludeLaunchDescription,
@@ -120,13 +117,17 @@ def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]
     )
     from launch_ros.actions import Node
 
+    from launch import LaunchContext
+
     description = _load(path).generate_launch_description()
     context = LaunchContext()
     declared = [e for e in description.entities if isinstance(e, DeclareLaunchArgument)]
     names = {d.name for d in declared}
     unknown = sorted(set(arguments) - names)
     if unknown:
-        raise ValueError(f"{path.name}: unknown launch argument(s) {unknown}; declared: {sorted(names)}")
+        raise ValueError(
+            f"{path.name}: unknown launch argument(s) {unknown}; declared: {sorted(names)}"
+        )
     for decl in declared:
         if decl.name in arguments:
             context.launch_configurations[decl.name] = str(arguments[decl.name])
@@ -153,12 +154,19 @@ def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]
             for p in entity.parameters:
                 if isinstance(p, dict):
                     params.update(p)
-            specs.append(NodeSpec(
-                package=entity.package, executable=entity.executable,
-                name=entity.name or entity.executable, namespace=entity.namespace or "",
-                parameter_files=files, parameters=params, environment=dict(env),
-                arguments=entity.arguments, remappings=entity.remappings,
-            ))
+            specs.append(
+                NodeSpec(
+                    package=entity.package,
+                    executable=entity.executable,
+                    name=entity.name or entity.executable,
+                    namespace=entity.namespace or "",
+                    parameter_files=files,
+                    parameters=params,
+                    environment=dict(env),
+                    arguments=entity.arguments,
+                    remappings=entity.remappings,
+                )
+            )
         else:
             raise TypeError(f"{path.name}: unsupported launch entity {type(entity).__name__}")
     return specs

@@ -14,7 +14,7 @@ from enachi_ros.core.packets import PacketPayload
 
 def to_time(seconds: float) -> Time:
     sec = int(np.floor(seconds))
-    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+    return Time(sec=sec, nanosec=round((seconds - sec) * 1e9) % 1_000_000_000)
 
 
 def to_seconds(stamp: Time) -> float:
@@ -61,7 +61,9 @@ def image_to_array(msg) -> np.ndarray:
     if channels is None:
         raise ValueError(f"encoding: expected mono8, rgb8 or bgr8, got {msg.encoding!r}")
     if msg.height == 0 or msg.width == 0 or msg.step < msg.width * channels:
-        raise ValueError(f"height/width/step: inconsistent {msg.height}x{msg.width}, step {msg.step}")
+        raise ValueError(
+            f"height/width/step: inconsistent {msg.height}x{msg.width}, step {msg.step}"
+        )
     if len(msg.data) < msg.step * msg.height:
         raise ValueError(f"data: expected {msg.step * msg.height} bytes, got {len(msg.data)}")
     raw = np.frombuffer(bytes(msg.data), dtype=np.uint8)[: msg.step * msg.height]

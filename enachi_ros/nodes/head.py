@@ -16,12 +16,6 @@ import time
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from rclpy.event_handler import SubscriptionEventCallbacks
-from sensor_msgs.msg import Image
-from std_msgs.msg import Header
-
 from enachi_interfaces.msg import (
     EncodedTask,
     EnergyReport,
@@ -31,6 +25,12 @@ from enachi_interfaces.msg import (
     SchedulerDecision,
     SchedulerDecisionArray,
 )
+from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.energy import compute_energy_j, head_time_s
 from enachi_ros.core.packets import encode_packets
@@ -39,23 +39,36 @@ from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import fill_packet_msg, image_to_array, to_seconds, to_time
 from enachi_ros.nodes.ledger import DROPPED, LOCAL_FALLBACK, Ledger, Task
 from enachi_ros.nodes.model_runtime import ModelRuntime
-from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
 from enachi_ros.nodes.physical import DEVICE_PARAMS, device_from
 
 PARAMS = (
-    Param("robot_id", "robot1", "this robot's id (its namespace)",
-          check=lambda v: bool(v) and "/" not in v, expected="a non-empty id without '/'"),
-    Param("model", "fmnist_resnet", "registered split model"),
-    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
-    Param("local_policy", "device_only", "what to do without a valid decision",
-          choices=("device_only", "drop")),
+    ROBOT_ID,
+    MODEL,
+    ARTIFACT_DIR,
+    Param(
+        "local_policy",
+        "device_only",
+        "what to do without a valid decision",
+        choices=("device_only", "drop"),
+    ),
     Param("decision_timeout_s", 1.0, "a decision older than this is stale (s)", low=0.0, high=60.0),
     Param("deadline_s", 0.1, "task deadline used for local decisions (s)", low=0.001, high=60.0),
     Param("edge_liveliness_s", 1.0, "lease of the edge heartbeat (s)", low=0.05, high=60.0),
-    Param("max_missed_results", 3, "tasks in a row without an edge result before the robot "
-          "treats the edge as unreachable", low=1, high=1000),
-    Param("grace_s", 0.25, "wait after a deadline for a late result or energy report (s)",
-          low=0.0, high=10.0),
+    Param(
+        "max_missed_results",
+        3,
+        "tasks in a row without an edge result before the robot treats the edge as unreachable",
+        low=1,
+        high=1000,
+    ),
+    Param(
+        "grace_s",
+        0.25,
+        "wait after a deadline for a late result or energy report (s)",
+        low=0.0,
+        high=10.0,
+    ),
     Param("threads", 1, "torch CPU threads", low=1, high=64),
     *DEVICE_PARAMS,
 )
@@ -76,19 +89,27 @@ class HeadNode(Node):
         self.edge_alive = False
         self.missed_in_row = 0
         self.rejected_images = 0
+        self.awaiting_image: dict[tuple[int, int], float] = {}  # capture records without image
+        self.images_seen: dict[tuple[int, int], None] = {}  # recent image stamps (ordered set)
 
-        self.pub_task = self.create_publisher(EncodedTask, topics.ENCODED, qos.local_reliable_qos(20))
+        self.pub_task = self.create_publisher(
+            EncodedTask, topics.ENCODED, qos.local_reliable_qos(20)
+        )
         self.pub_outcome = self.create_publisher(InferenceResult, topics.OUTCOME, qos.outcome_qos())
         self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
         self.create_subscription(Image, topics.IMAGE, self._on_image, qos.camera_qos())
-        self.create_subscription(GroundTruth, topics.GROUND_TRUTH, self._on_label,
-                                 qos.local_reliable_qos(50))
-        self.create_subscription(SchedulerDecisionArray, topics.DECISIONS, self._on_decisions,
-                                 qos.decision_qos())
+        self.create_subscription(
+            GroundTruth, topics.GROUND_TRUTH, self._on_label, qos.local_reliable_qos(50)
+        )
+        self.create_subscription(
+            SchedulerDecisionArray, topics.DECISIONS, self._on_decisions, qos.decision_qos()
+        )
         self.create_subscription(InferenceResult, topics.RESULT, self._on_result, qos.result_qos())
         self.create_subscription(EnergyReport, topics.ENERGY, self._on_energy, qos.report_qos())
         self.create_subscription(
-            Header, topics.EDGE_ALIVE, self._on_heartbeat,
+            Header,
+            topics.EDGE_ALIVE,
+            self._on_heartbeat,
             qos.heartbeat_qos(self.p["edge_liveliness_s"]),
             event_callbacks=SubscriptionEventCallbacks(liveliness=self._on_liveliness),
         )
@@ -96,7 +117,12 @@ class HeadNode(Node):
 
     # --- inputs -------------------------------------------------------------------------
     def _on_label(self, msg: GroundTruth) -> None:
-        self.labels[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = int(msg.label)
+        """The camera's reliable capture record (one per frame, label -1 if unknown): a frame
+        whose best-effort image never reaches the head still gets its outcome (a drop)."""
+        key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        self.labels[key] = int(msg.label)
+        if key not in self.images_seen:
+            self.awaiting_image[key] = time.time()
         if len(self.labels) > 1000:
             self.labels.pop(next(iter(self.labels)))
 
@@ -121,19 +147,27 @@ class HeadNode(Node):
             return
         self.missed_in_row = 0
         result = {
-            "outcome": int(msg.outcome), "reason": msg.reason, "class_id": int(msg.class_id),
-            "confidence": float(msg.confidence), "entropy": float(msg.entropy),
-            "packets_received": int(msg.packets_received), "bytes_received": int(msg.bytes_received),
+            "outcome": int(msg.outcome),
+            "reason": msg.reason,
+            "class_id": int(msg.class_id),
+            "confidence": float(msg.confidence),
+            "entropy": float(msg.entropy),
+            "packets_received": int(msg.packets_received),
+            "bytes_received": int(msg.bytes_received),
             "latency_tail_s": float(msg.latency_tail_s),
         }
         self.ledger.on_result(int(msg.task_id), result, time.time())
 
     def _on_energy(self, msg: EnergyReport) -> None:
-        self.ledger.on_energy(int(msg.task_id), {
-            "total_energy_j": float(msg.total_energy_j), "bytes_sent": int(msg.bytes_sent),
-            "packets_sent": int(msg.packets_sent),
-            "air_s": float(msg.slots_used) * (self.decision.slot_s if self.decision else 1e-3),
-        })
+        self.ledger.on_energy(
+            int(msg.task_id),
+            {
+                "total_energy_j": float(msg.total_energy_j),
+                "bytes_sent": int(msg.bytes_sent),
+                "packets_sent": int(msg.packets_sent),
+                "air_s": float(msg.slots_used) * (self.decision.slot_s if self.decision else 1e-3),
+            },
+        )
 
     def _on_image(self, msg: Image) -> None:
         now = time.time()
@@ -141,6 +175,10 @@ class HeadNode(Node):
         task = Task(self.next_task, capture, 0.0, received_s=now)
         task.stamp_key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         self.next_task += 1
+        self.awaiting_image.pop(task.stamp_key, None)
+        self.images_seen[task.stamp_key] = None
+        if len(self.images_seen) > 1000:
+            self.images_seen.pop(next(iter(self.images_seen)))
         try:
             image = image_to_array(msg)
         except ValueError as exc:
@@ -156,8 +194,9 @@ class HeadNode(Node):
             if decision is None and self.p["local_policy"] == "drop":
                 self._record(self.ledger.close(task.task_id), DROPPED, why, now)
                 return
-            self._run_local(task, image, why if decision is None else "device-only decision",
-                            decision)
+            self._run_local(
+                task, image, why if decision is None else "device-only decision", decision
+            )
             return
         self._run_head(task, image, decision, msg.header)
 
@@ -174,8 +213,9 @@ class HeadNode(Node):
             return None, f"stale decision ({age:.2f} s old)"
         return self.decision, ""
 
-    def _run_local(self, task: Task, image: np.ndarray, reason: str,
-                   decision: SchedulerDecision | None) -> None:
+    def _run_local(
+        self, task: Task, image: np.ndarray, reason: str, decision: SchedulerDecision | None
+    ) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
         probs = self.runtime.full(image)
         latency, cpu = time.perf_counter() - t0, time.thread_time() - c0
@@ -184,20 +224,36 @@ class HeadNode(Node):
         task.split_index = self.runtime.n_splits - 1
         task.policy = decision.policy if decision else "local"
         task.frame_index = decision.frame_index if decision else 0
-        energy = EnergyReport(robot_id=self.robot_id, task_id=task.task_id,
-                              frame_index=task.frame_index)
+        energy = EnergyReport(
+            robot_id=self.robot_id, task_id=task.task_id, frame_index=task.frame_index
+        )
         energy.header.stamp = self.get_clock().now().to_msg()
         energy.compute_energy_j = energy.total_energy_j = task.compute_energy_j
         self.pub_energy.publish(energy)
-        task.energy = {"total_energy_j": task.compute_energy_j, "bytes_sent": 0, "packets_sent": 0,
-                       "air_s": 0.0}
+        task.energy = {
+            "total_energy_j": task.compute_energy_j,
+            "bytes_sent": 0,
+            "packets_sent": 0,
+            "air_s": 0.0,
+        }
         cls = int(np.argmax(probs))
-        task.result = {"outcome": LOCAL_FALLBACK, "reason": reason, "class_id": cls,
-                       "confidence": float(probs[cls]),
-                       "entropy": float(normalized_entropy(probs[None])[0]),
-                       "packets_received": 0, "bytes_received": 0, "latency_tail_s": 0.0}
-        self._record(self.ledger.close(task.task_id), LOCAL_FALLBACK, reason, time.time(),
-                     modeled_head_s=float(head_time_s(cpu, self.device)))
+        task.result = {
+            "outcome": LOCAL_FALLBACK,
+            "reason": reason,
+            "class_id": cls,
+            "confidence": float(probs[cls]),
+            "entropy": float(normalized_entropy(probs[None])[0]),
+            "packets_received": 0,
+            "bytes_received": 0,
+            "latency_tail_s": 0.0,
+        }
+        self._record(
+            self.ledger.close(task.task_id),
+            LOCAL_FALLBACK,
+            reason,
+            time.time(),
+            modeled_head_s=float(head_time_s(cpu, self.device)),
+        )
 
     def _run_head(self, task: Task, image: np.ndarray, d: SchedulerDecision, header) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -216,9 +272,14 @@ class HeadNode(Node):
         out.compute_energy_j = task.compute_energy_j
         out.decision = d
         for p in payloads:
-            m = FeaturePacket(robot_id=self.robot_id, task_id=task.task_id,
-                              frame_index=d.frame_index, model_name=d.model_name,
-                              split_index=d.split_index, packet_count=len(payloads))
+            m = FeaturePacket(
+                robot_id=self.robot_id,
+                task_id=task.task_id,
+                frame_index=d.frame_index,
+                model_name=d.model_name,
+                split_index=d.split_index,
+                packet_count=len(payloads),
+            )
             m.header = header
             m.deadline = out.deadline
             fill_packet_msg(m, p)
@@ -228,19 +289,36 @@ class HeadNode(Node):
     # --- outcomes -------------------------------------------------------------------------
     def _close_due(self) -> None:
         now = time.time()
+        wait = self.p["deadline_s"] + self.p["grace_s"]
+        for key, seen_at in list(self.awaiting_image.items()):
+            if now - seen_at > wait:  # captured, but its image was lost on the way to the head
+                del self.awaiting_image[key]
+                capture = key[0] + key[1] * 1e-9
+                task = Task(self.next_task, capture, capture + self.p["deadline_s"], received_s=now)
+                task.stamp_key = key
+                self.next_task += 1
+                self.ledger.capture(task)
+                reason = "image lost between camera and head (capture record only)"
+                self._record(self.ledger.close(task.task_id), DROPPED, reason, now)
         for task, kind, reason in self.ledger.due(now):
             if kind == DROPPED and task.result is None:
                 self.missed_in_row += 1
             self._record(task, kind, reason, now)
 
-    def _record(self, task: Task, kind: int, reason: str, now: float,
-                modeled_head_s: float | None = None) -> None:
+    def _record(
+        self, task: Task, kind: int, reason: str, now: float, modeled_head_s: float | None = None
+    ) -> None:
         r = task.result or {}
         e = task.energy or {}
         if task.ground_truth < 0:  # the label may arrive after the image (separate topics)
             task.ground_truth = self.labels.pop(task.stamp_key, -1)
-        msg = InferenceResult(robot_id=self.robot_id, task_id=task.task_id,
-                              frame_index=task.frame_index, outcome=kind, reason=reason)
+        msg = InferenceResult(
+            robot_id=self.robot_id,
+            task_id=task.task_id,
+            frame_index=task.frame_index,
+            outcome=kind,
+            reason=reason,
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.capture_stamp.sec, msg.capture_stamp.nanosec = task.stamp_key  # exact: joins the frame
         msg.class_id = int(r.get("class_id", -1)) if kind != DROPPED else -1

@@ -79,11 +79,17 @@ class Ledger:
         """
         out = []
         for task in list(self.open.values()):
-            if task.result is not None and (task.energy is not None or now_s > task.deadline_s + self.grace_s):
-                out.append((self.close(task.task_id), int(task.result["outcome"]), task.result["reason"]))
+            if task.result is not None and (
+                task.energy is not None or now_s > task.deadline_s + self.grace_s
+            ):
+                out.append(
+                    (self.close(task.task_id), int(task.result["outcome"]), task.result["reason"])
+                )
             elif task.result is None and now_s > task.deadline_s + self.grace_s:
                 sent = int(task.energy["packets_sent"]) if task.energy else 0
-                reason = (f"no edge result by the deadline (+{self.grace_s:.2f} s grace); "
-                          f"{sent} packets sent")
+                reason = (
+                    f"no edge result by the deadline (+{self.grace_s:.2f} s grace); "
+                    f"{sent} packets sent"
+                )
                 out.append((self.close(task.task_id), DROPPED, reason))
         return out

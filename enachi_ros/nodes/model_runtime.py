@@ -50,8 +50,13 @@ class ModelRuntime:
                 for i, p in enumerate(sp.packets)
             ]
         prof = self.artifact.profile
-        return plan_packets(sp.feature_shape, bits, sp.importance_order,
-                            int(prof["max_payload_bytes"]), int(prof["min_packets"]))
+        return plan_packets(
+            sp.feature_shape,
+            bits,
+            sp.importance_order,
+            int(prof["max_payload_bytes"]),
+            int(prof["min_packets"]),
+        )
 
     def channel_mean(self, split: int) -> np.ndarray:
         sp = self.artifact.split(split)

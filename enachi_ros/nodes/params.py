@@ -44,14 +44,18 @@ def validate(spec: Param, value: Any) -> None:
     if spec.choices is not None and value not in spec.choices:
         raise ParameterError(f"{spec.name}: expected one of {list(spec.choices)}, got {value!r}")
     if isinstance(spec.default, bool) != isinstance(value, bool):
-        raise ParameterError(f"{spec.name}: expected a {type(spec.default).__name__}, got {value!r}")
+        raise ParameterError(
+            f"{spec.name}: expected a {type(spec.default).__name__}, got {value!r}"
+        )
     if isinstance(value, int | float) and not isinstance(value, bool):
         if spec.low is not None and value < spec.low:
             raise ParameterError(f"{spec.name}: expected >= {spec.low}, got {value!r}")
         if spec.high is not None and value > spec.high:
             raise ParameterError(f"{spec.name}: expected <= {spec.high}, got {value!r}")
     if spec.check is not None and not spec.check(value):
-        raise ParameterError(f"{spec.name}: expected {spec.expected or 'a valid value'}, got {value!r}")
+        raise ParameterError(
+            f"{spec.name}: expected {spec.expected or 'a valid value'}, got {value!r}"
+        )
 
 
 def _descriptor(spec: Param) -> ParameterDescriptor:
@@ -60,17 +64,25 @@ def _descriptor(spec: Param) -> ParameterDescriptor:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
     desc = ParameterDescriptor(description=text, read_only=spec.read_only)
     if isinstance(spec.default, float) and (spec.low is not None or spec.high is not None):
-        desc.floating_point_range = [FloatingPointRange(
-            from_value=float(spec.low if spec.low is not None else -1e300),
-            to_value=float(spec.high if spec.high is not None else 1e300), step=0.0,
-        )]
-    elif isinstance(spec.default, int) and not isinstance(spec.default, bool) and (
-        spec.low is not None or spec.high is not None
+        desc.floating_point_range = [
+            FloatingPointRange(
+                from_value=float(spec.low if spec.low is not None else -1e300),
+                to_value=float(spec.high if spec.high is not None else 1e300),
+                step=0.0,
+            )
+        ]
+    elif (
+        isinstance(spec.default, int)
+        and not isinstance(spec.default, bool)
+        and (spec.low is not None or spec.high is not None)
     ):
-        desc.integer_range = [IntegerRange(
-            from_value=int(spec.low if spec.low is not None else -(2**62)),
-            to_value=int(spec.high if spec.high is not None else 2**62), step=1,
-        )]
+        desc.integer_range = [
+            IntegerRange(
+                from_value=int(spec.low if spec.low is not None else -(2**62)),
+                to_value=int(spec.high if spec.high is not None else 2**62),
+                step=1,
+            )
+        ]
     return desc
 
 
@@ -84,7 +96,11 @@ def declare(node: Node, specs: Sequence[Param]) -> dict[str, Any]:
     for spec in specs:
         param = node.declare_parameter(spec.name, spec.default, _descriptor(spec))
         value = param.value
-        if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
+        if (
+            isinstance(spec.default, float)
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
             value = float(value)
         validate(spec, value)
         values[spec.name] = value
@@ -105,3 +121,24 @@ def declare(node: Node, specs: Sequence[Param]) -> dict[str, Any]:
 
     node.add_on_set_parameters_callback(on_set)
     return values
+
+
+# Parameters several nodes share (one definition, one validation).
+ROBOT_ID = Param(
+    "robot_id",
+    "robot1",
+    "this robot's id (its namespace)",
+    check=lambda v: bool(v) and "/" not in v,
+    expected="a non-empty id without '/'",
+)
+ROBOT_IDS = Param(
+    "robot_ids",
+    ["robot1"],
+    "ids (namespaces) of the robots served",
+    check=lambda v: len(v) > 0 and all(v),
+    expected="a non-empty list of robot ids",
+)
+MODEL = Param("model", "fmnist_resnet", "registered split model")
+ARTIFACT_DIR = Param(
+    "artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"
+)

@@ -20,23 +20,29 @@ from rclpy.qos import (
 
 def camera_qos(depth: int = 5) -> QoSProfile:
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=depth,
-        reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE,
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE,
     )
 
 
 def local_reliable_qos(depth: int = 10) -> QoSProfile:
     """Robot-local hand-offs (head -> transmitter, ground truth): must not be lost."""
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=depth,
-        reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.VOLATILE,
     )
 
 
 def feature_qos(depth: int = 64, lifespan_s: float = 0.1) -> QoSProfile:
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=depth,
-        reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE,
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE,
         lifespan=Duration(seconds=lifespan_s),
     )
 
@@ -47,8 +53,10 @@ def feedback_qos(depth: int = 10) -> QoSProfile:
 
 def result_qos(depth: int = 10, lifespan_s: float = 2.0) -> QoSProfile:
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=depth,
-        reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.VOLATILE,
         lifespan=Duration(seconds=lifespan_s),
     )
 
@@ -60,8 +68,10 @@ def outcome_qos(depth: int = 50) -> QoSProfile:
 
 def decision_qos() -> QoSProfile:
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=1,
-        reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        history=HistoryPolicy.KEEP_LAST,
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
     )
 
 
@@ -72,7 +82,10 @@ def report_qos(depth: int = 10) -> QoSProfile:
 def heartbeat_qos(lease_s: float = 1.0) -> QoSProfile:
     """Edge heartbeat with an automatic liveliness lease: robots get liveliness-changed events."""
     return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST, depth=1,
-        reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
-        liveliness=LivelinessPolicy.AUTOMATIC, liveliness_lease_duration=Duration(seconds=lease_s),
+        history=HistoryPolicy.KEEP_LAST,
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.VOLATILE,
+        liveliness=LivelinessPolicy.AUTOMATIC,
+        liveliness_lease_duration=Duration(seconds=lease_s),
     )

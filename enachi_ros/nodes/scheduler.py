@@ -12,22 +12,22 @@ import time
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-
 from enachi_interfaces.msg import (
     ChannelReport,
     EnergyReport,
     SchedulerDecision,
     SchedulerDecisionArray,
 )
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
-from enachi_ros.core.channel import path_gain
+from enachi_ros.core.channel import ChannelEstimator, path_gain
 from enachi_ros.core.policies import POLICY_NAMES, FrameState, make_policy
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.params import ARTIFACT_DIR, ROBOT_IDS, Param, declare
 from enachi_ros.nodes.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -38,30 +38,63 @@ from enachi_ros.nodes.physical import (
 )
 
 PARAMS = (
-    Param("robot_ids", ["robot1"], "ids (namespaces) of the robots served",
-          check=lambda v: len(v) > 0 and all(v), expected="a non-empty list of robot ids"),
+    ROBOT_IDS,
     Param("model", "fmnist_resnet", "registered split model (its calibration artifact is used)"),
-    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
-    Param("policy", "enachi", "scheduling policy of the core (the oracle needs hindsight: sim only)",
-          choices=tuple(n for n in POLICY_NAMES if n != "oracle")),
-    Param("frame_period_s", 0.2, "frame length: one task per robot per frame (s)",
-          low=0.005, high=60.0),
+    ARTIFACT_DIR,
+    Param(
+        "policy",
+        "enachi",
+        "scheduling policy of the core (the oracle needs hindsight: sim only)",
+        choices=tuple(n for n in POLICY_NAMES if n != "oracle"),
+    ),
+    Param(
+        "fixed_split",
+        "",
+        "split of the progressive_fixed baseline (empty: best at the median channel)",
+    ),
+    Param(
+        "frame_period_s",
+        0.2,
+        "frame length: one task per robot per frame (s)",
+        low=0.005,
+        high=60.0,
+    ),
     Param("deadline_s", 0.1, "hard task deadline from capture (s)", low=0.001, high=60.0),
-    Param("total_bandwidth_hz", 600e3, "uplink bandwidth W shared by the robots (Hz)",
-          low=1.0, high=1e10),
-    Param("energy_budget_j", 0.01, "long-term average device energy per task E_bar (J)",
-          low=0.0, high=1e3),
+    Param(
+        "total_bandwidth_hz",
+        600e3,
+        "uplink bandwidth W shared by the robots (Hz)",
+        low=1.0,
+        high=1e10,
+    ),
+    Param(
+        "energy_budget_j",
+        0.01,
+        "long-term average device energy per task E_bar (J)",
+        low=0.0,
+        high=1e3,
+    ),
     Param("v", 1.0, "Lyapunov trade-off V (accuracy vs energy)", low=0.0, high=1e9),
     Param("bits", 8, "feature quantization bit width", choices=(8, 4, 2)),
-    Param("default_distance_m", 60.0, "distance assumed before a robot's first channel report",
-          low=0.1, high=1e5),
-    *RADIO_PARAMS, *DEVICE_PARAMS, *CHANNEL_PARAMS,
+    Param(
+        "default_distance_m",
+        60.0,
+        "distance assumed before a robot's first channel report",
+        low=0.1,
+        high=1e5,
+    ),
+    *RADIO_PARAMS,
+    *DEVICE_PARAMS,
+    *CHANNEL_PARAMS,
 )
 
 # Decisions is the core's type; these are its per-robot arrays copied into the message.
 _FLOAT_FIELDS = {
-    "bandwidth_hz": "bandwidth_hz", "reference_power_w": "p_ref", "window_s": "window_s",
-    "entropy_threshold": "entropy_threshold", "predicted_accuracy": "predicted_accuracy",
+    "bandwidth_hz": "bandwidth_hz",
+    "reference_power_w": "p_ref",
+    "window_s": "window_s",
+    "entropy_threshold": "entropy_threshold",
+    "predicted_accuracy": "predicted_accuracy",
     "predicted_energy_j": "predicted_energy_j",
 }
 
@@ -74,25 +107,39 @@ class SchedulerNode(Node):
         n = len(self.robot_ids)
         self.radio = radio_from(self.p, self.p["total_bandwidth_hz"])
         self.device = device_from(self.p)
-        self.artifact = load_artifact(self.p["artifact_dir"] or default_artifact_dir(self.p["model"]))
+        self.artifact = load_artifact(
+            self.p["artifact_dir"] or default_artifact_dir(self.p["model"])
+        )
         self.splits = SplitTable.from_profile(self.artifact.profile, self.device, self.p["bits"])
-        self.policy = make_policy(self.p["policy"], v=self.p["v"])
+        self.policy = make_policy(
+            self.p["policy"], v=self.p["v"], fixed_split=self.p["fixed_split"] or None
+        )
         self.queues = VirtualQueues(np.full(n, self.p["energy_budget_j"]))
         default_gain = float(path_gain(self.p["default_distance_m"], channel_from(self.p)))
-        self.gains = np.full(n, default_gain)
+        # the simulator's estimator: log-domain EMA of the reported mean gains, so the outer loop
+        # plans on the local mean channel, not on the fade the last task happened to see
+        self.channel = ChannelEstimator(np.full(n, default_gain), smoothing=0.2)
         self.distances = np.full(n, self.p["default_distance_m"])
         self.frame_index = 0
         self.reports_received = 0
         self.rejected_reports = 0
 
-        self.pub = self.create_publisher(SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos())
+        self.pub = self.create_publisher(
+            SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos()
+        )
         for i, rid in enumerate(self.robot_ids):
             self.create_subscription(
-                EnergyReport, topics.robot_topic(rid, topics.ENERGY),
-                lambda m, i=i: self._on_energy(i, m), qos.report_qos())
+                EnergyReport,
+                topics.robot_topic(rid, topics.ENERGY),
+                lambda m, i=i: self._on_energy(i, m),
+                qos.report_qos(),
+            )
             self.create_subscription(
-                ChannelReport, topics.robot_topic(rid, topics.CHANNEL),
-                lambda m, i=i: self._on_channel(i, m), qos.report_qos())
+                ChannelReport,
+                topics.robot_topic(rid, topics.CHANNEL),
+                lambda m, i=i: self._on_channel(i, m),
+                qos.report_qos(),
+            )
         self.timer = self.create_timer(self.p["frame_period_s"], self._on_frame)
         self.get_logger().info(
             f"scheduler: policy={self.policy.name} robots={self.robot_ids} "
@@ -103,8 +150,10 @@ class SchedulerNode(Node):
         e = float(msg.total_energy_j)
         if not np.isfinite(e) or e < 0:
             self.rejected_reports += 1
-            self.get_logger().warn(f"energy report of {self.robot_ids[i]} rejected: "
-                                   f"total_energy_j must be finite and >= 0, got {e}")
+            self.get_logger().warn(
+                f"energy report of {self.robot_ids[i]} rejected: "
+                f"total_energy_j must be finite and >= 0, got {e}"
+            )
             return
         # Only robot i reports: the others get E = E_bar, which leaves their Q unchanged.
         energies = self.queues.budgets.copy()
@@ -116,19 +165,28 @@ class SchedulerNode(Node):
         g = float(msg.gain)
         if not (np.isfinite(g) and g > 0):
             self.rejected_reports += 1
-            self.get_logger().warn(f"channel report of {self.robot_ids[i]} rejected: "
-                                   f"gain must be finite and > 0, got {g}")
+            self.get_logger().warn(
+                f"channel report of {self.robot_ids[i]} rejected: "
+                f"gain must be finite and > 0, got {g}"
+            )
             return
-        self.gains[i] = g
+        reported = np.full(len(self.robot_ids), np.nan)  # NaN: no report, estimate kept
+        reported[i] = g
+        self.channel.update(reported)
         if msg.distance_m > 0:
             self.distances[i] = float(msg.distance_m)
 
     def decide(self):
         """One frame's decisions from the current state (also used by tests and benches)."""
         state = FrameState(
-            gains=self.gains.copy(), queues=self.queues.q.copy(), budgets_j=self.queues.budgets,
-            deadline_s=self.p["deadline_s"], bandwidth_hz=self.radio.bandwidth_hz,
-            splits=self.splits, radio=self.radio, distances_m=self.distances.copy(),
+            gains=self.channel.estimate.copy(),
+            queues=self.queues.q.copy(),
+            budgets_j=self.queues.budgets,
+            deadline_s=self.p["deadline_s"],
+            bandwidth_hz=self.radio.bandwidth_hz,
+            splits=self.splits,
+            radio=self.radio,
+            distances_m=self.distances.copy(),
             frame_index=self.frame_index,
         )
         t0 = time.perf_counter()

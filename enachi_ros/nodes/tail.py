@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from std_msgs.msg import Header
-
 from enachi_interfaces.msg import (
     FeaturePacket,
     InferenceResult,
@@ -26,6 +22,10 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
     TaskFeedback,
 )
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import Header
+
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.packets import Reassembler
 from enachi_ros.core.progressive import stop_rule
@@ -33,16 +33,20 @@ from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import payload_from_msg, to_seconds
 from enachi_ros.nodes.ledger import EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.nodes.model_runtime import ModelRuntime
-from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_IDS, Param, declare
 from enachi_ros.nodes.physical import RADIO_PARAMS
 
 PARAMS = (
-    Param("robot_ids", ["robot1"], "ids (namespaces) of the robots served",
-          check=lambda v: len(v) > 0 and all(v), expected="a non-empty list of robot ids"),
-    Param("model", "fmnist_resnet", "registered split model"),
-    Param("artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"),
-    Param("entropy_threshold", -1.0, "early-stop threshold theta; < 0: the decision's (calibrated)",
-          low=-1.0, high=1.0),
+    ROBOT_IDS,
+    MODEL,
+    ARTIFACT_DIR,
+    Param(
+        "entropy_threshold",
+        -1.0,
+        "early-stop threshold theta; < 0: the decision's (calibrated)",
+        low=-1.0,
+        high=1.0,
+    ),
     Param("batch_period_s", 0.002, "how often the batched tail runs (s)", low=0.0005, high=1.0),
     Param("feedback_repeats", 2, "STOP is sent this many times (lossy links)", low=1, high=10),
     Param("heartbeat_period_s", 0.2, "edge heartbeat period (liveliness) (s)", low=0.01, high=10.0),
@@ -81,14 +85,21 @@ class TailNode(Node):
         self.pub_result: dict[str, object] = {}
         self.pub_feedback: dict[str, object] = {}
         for rid in self.p["robot_ids"]:
-            self.create_subscription(FeaturePacket, topics.robot_topic(rid, topics.FEATURES),
-                                     lambda m, rid=rid: self._on_packet(rid, m), qos.feature_qos())
+            self.create_subscription(
+                FeaturePacket,
+                topics.robot_topic(rid, topics.FEATURES),
+                lambda m, rid=rid: self._on_packet(rid, m),
+                qos.feature_qos(),
+            )
             self.pub_result[rid] = self.create_publisher(
-                InferenceResult, topics.robot_topic(rid, topics.RESULT), qos.result_qos())
+                InferenceResult, topics.robot_topic(rid, topics.RESULT), qos.result_qos()
+            )
             self.pub_feedback[rid] = self.create_publisher(
-                TaskFeedback, topics.robot_topic(rid, topics.FEEDBACK), qos.feedback_qos())
-        self.create_subscription(SchedulerDecisionArray, topics.DECISIONS, self._on_decisions,
-                                 qos.decision_qos())
+                TaskFeedback, topics.robot_topic(rid, topics.FEEDBACK), qos.feedback_qos()
+            )
+        self.create_subscription(
+            SchedulerDecisionArray, topics.DECISIONS, self._on_decisions, qos.decision_qos()
+        )
         self.heartbeat = self.create_publisher(Header, topics.EDGE_ALIVE, qos.heartbeat_qos())
         self.create_timer(self.p["heartbeat_period_s"], self._beat)
         self.create_timer(self.p["batch_period_s"], self._step)
@@ -114,23 +125,33 @@ class TailNode(Node):
             if msg.robot_id != rid:
                 raise ValueError(f"robot_id: expected {rid!r} on this topic, got {msg.robot_id!r}")
             if msg.split_index >= self.runtime.n_splits:
-                raise ValueError(f"split_index: expected < {self.runtime.n_splits}, got {msg.split_index}")
+                raise ValueError(
+                    f"split_index: expected < {self.runtime.n_splits}, got {msg.split_index}"
+                )
             payload = payload_from_msg(msg)
             task = self.tasks.get(key)
             if task is None:
                 shape = tuple(int(v) for v in msg.shape)
-                task = _Task(rid, int(msg.task_id), int(msg.frame_index), int(msg.split_index),
-                             Reassembler(shape, self.runtime.channel_mean(msg.split_index)),
-                             int(msg.packet_count), to_seconds(msg.deadline),
-                             to_seconds(msg.header.stamp))
+                task = _Task(
+                    rid,
+                    int(msg.task_id),
+                    int(msg.frame_index),
+                    int(msg.split_index),
+                    Reassembler(shape, self.runtime.channel_mean(msg.split_index)),
+                    int(msg.packet_count),
+                    to_seconds(msg.deadline),
+                    to_seconds(msg.header.stamp),
+                )
                 self.tasks[key] = task
             if task.buffer.add(payload):
                 task.bytes_received += len(msg.data)
                 task.dirty = True
         except ValueError as exc:
             self.malformed += 1
-            self.get_logger().warn(f"malformed packet from {rid} rejected ({self.malformed} so "
-                                   f"far): {exc}", throttle_duration_sec=2.0)
+            self.get_logger().warn(
+                f"malformed packet from {rid} rejected ({self.malformed} so far): {exc}",
+                throttle_duration_sec=2.0,
+            )
 
     def _theta(self, task: _Task) -> tuple[float, bool]:
         d = self.decisions.get((task.robot_id, task.frame_index))
@@ -164,8 +185,12 @@ class TailNode(Node):
             elif bool(stop_rule(entropy, theta, progressive)):
                 self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
             elif now >= task.deadline_s - fb:
-                self._finish(key, task, EDGE_DEADLINE,
-                             f"window end with {task.buffer.received_count}/{task.total} packets")
+                self._finish(
+                    key,
+                    task,
+                    EDGE_DEADLINE,
+                    f"window end with {task.buffer.received_count}/{task.total} packets",
+                )
 
     def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:
         del self.tasks[key]
@@ -175,16 +200,24 @@ class TailNode(Node):
                 del self.finished[k]
         stamp = self.get_clock().now().to_msg()
         if outcome == EDGE_EARLY_STOP or task.buffer.received_count < task.total:
-            fb = TaskFeedback(robot_id=task.robot_id, task_id=task.task_id,
-                              command=TaskFeedback.COMMAND_STOP,
-                              packets_received=task.buffer.received_count)
+            fb = TaskFeedback(
+                robot_id=task.robot_id,
+                task_id=task.task_id,
+                command=TaskFeedback.COMMAND_STOP,
+                packets_received=task.buffer.received_count,
+            )
             fb.header.stamp = stamp
             for _ in range(self.p["feedback_repeats"]):
                 self.pub_feedback[task.robot_id].publish(fb)
         probs = task.probs
         cls = int(np.argmax(probs))
-        r = InferenceResult(robot_id=task.robot_id, task_id=task.task_id,
-                            frame_index=task.frame_index, outcome=outcome, reason=reason)
+        r = InferenceResult(
+            robot_id=task.robot_id,
+            task_id=task.task_id,
+            frame_index=task.frame_index,
+            outcome=outcome,
+            reason=reason,
+        )
         r.header.stamp = stamp
         r.class_id = cls
         r.label = self.runtime.class_names[cls]

@@ -18,9 +18,6 @@ import time
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-
 from enachi_interfaces.msg import (
     ChannelReport,
     EncodedTask,
@@ -28,12 +25,15 @@ from enachi_interfaces.msg import (
     FeaturePacket,
     TaskFeedback,
 )
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+
 from enachi_ros.core.channel import RayleighChannel, snr
 from enachi_ros.core.energy import head_time_s
 from enachi_ros.core.link import EmulatedLoss, LinkTask, NoEmulatedLoss
 from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import to_seconds
-from enachi_ros.nodes.params import Param, declare
+from enachi_ros.nodes.params import MODEL, ROBOT_ID, Param, declare
 from enachi_ros.nodes.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -44,16 +44,22 @@ from enachi_ros.nodes.physical import (
 )
 
 PARAMS = (
-    Param("robot_id", "robot1", "this robot's id (its namespace)",
-          check=lambda v: bool(v) and "/" not in v, expected="a non-empty id without '/'"),
-    Param("model", "fmnist_resnet", "registered split model"),
+    ROBOT_ID,
+    MODEL,
     Param("distance_m", 60.0, "distance to the access point (m)", low=0.1, high=1e5),
     Param("channel_seed", 1, "seed of this robot's emulated channel and losses", low=0),
     Param("radio_emulation", True, "emulate the radio (false: a real link carries the packets)"),
-    Param("loss_feedback_slots", 1, "slots until a lost packet is known and can be re-sent",
-          low=0, high=1000),
+    Param(
+        "loss_feedback_slots",
+        1,
+        "slots until a lost packet is known and can be re-sent",
+        low=0,
+        high=1000,
+    ),
     Param("tick_s", 0.002, "how often emulated slots are advanced (s)", low=0.0005, high=0.1),
-    *RADIO_PARAMS, *DEVICE_PARAMS, *CHANNEL_PARAMS,
+    *RADIO_PARAMS,
+    *DEVICE_PARAMS,
+    *CHANNEL_PARAMS,
 )
 
 
@@ -75,15 +81,20 @@ class TransmitterNode(Node):
         self.channel_params = channel_from(self.p)
         self.rng = np.random.default_rng(self.p["channel_seed"])
         self.channel = RayleighChannel(
-            np.array([self.p["distance_m"]]), self.channel_params, self.p["slot_s"], self.rng)
+            np.array([self.p["distance_m"]]), self.channel_params, self.p["slot_s"], self.rng
+        )
         self.queue: collections.deque[EncodedTask] = collections.deque()
         self.active: _Active | None = None
         self.rejected = 0
         self.pub_features = self.create_publisher(FeaturePacket, topics.FEATURES, qos.feature_qos())
         self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
         self.pub_channel = self.create_publisher(ChannelReport, topics.CHANNEL, qos.report_qos())
-        self.create_subscription(EncodedTask, topics.ENCODED, self._on_task, qos.local_reliable_qos(20))
-        self.create_subscription(TaskFeedback, topics.FEEDBACK, self._on_feedback, qos.feedback_qos())
+        self.create_subscription(
+            EncodedTask, topics.ENCODED, self._on_task, qos.local_reliable_qos(20)
+        )
+        self.create_subscription(
+            TaskFeedback, topics.FEEDBACK, self._on_feedback, qos.feedback_qos()
+        )
         self.create_timer(self.p["tick_s"], self._tick)
 
     def _on_task(self, msg: EncodedTask) -> None:
@@ -92,14 +103,19 @@ class TransmitterNode(Node):
             self.get_logger().warn(
                 f"task {msg.task_id} rejected: expected packets, bandwidth_hz > 0 and "
                 f"window_slots > 0 (got {len(msg.packets)}, {msg.decision.bandwidth_hz}, "
-                f"{msg.decision.window_slots})")
+                f"{msg.decision.window_slots})"
+            )
             self._report(msg, None)
             return
         self.queue.append(msg)
 
     def _on_feedback(self, msg: TaskFeedback) -> None:
         a = self.active
-        if a is not None and msg.task_id == a.task.task_id and msg.command == TaskFeedback.COMMAND_STOP:
+        if (
+            a is not None
+            and msg.task_id == a.task.task_id
+            and msg.command == TaskFeedback.COMMAND_STOP
+        ):
             a.link.stop()
             a.stopped = True
 
@@ -112,10 +128,19 @@ class TransmitterNode(Node):
         order = None
         if not d.importance_order:
             order = self.rng.permutation(len(bits))
-        loss = EmulatedLoss(radio, self.rng) if self.p["radio_emulation"] else NoEmulatedLoss()
-        link = LinkTask(np.array(bits, float), gains, float(d.bandwidth_hz),
-                        float(d.reference_power_w), float(d.channel_gain) or float(gains.mean()),
-                        d.power_law or "tracking", radio, loss, self.p["loss_feedback_slots"], order)
+        loss = EmulatedLoss(radio, self.rng) if self.p["radio_emulation"] else NoEmulatedLoss(radio)
+        link = LinkTask(
+            np.array(bits, float),
+            gains,
+            float(d.bandwidth_hz),
+            float(d.reference_power_w),
+            float(d.channel_gain) or float(gains.mean()),
+            d.power_law or "tracking",
+            radio,
+            loss,
+            self.p["loss_feedback_slots"],
+            order,
+        )
         # The robot's head runs device_slowdown times slower than this machine: the window
         # opens after the modeled head time (the real head time is usually shorter).
         capture = to_seconds(msg.header.stamp)
@@ -164,12 +189,20 @@ class TransmitterNode(Node):
         if a is None or not a.link.steps:
             return
         gains = np.array([s.gain for s in a.link.steps])
-        c = ChannelReport(robot_id=self.robot_id, frame_index=msg.frame_index,
-                          distance_m=float(self.p["distance_m"]), gain=float(gains.mean()))
+        c = ChannelReport(
+            robot_id=self.robot_id,
+            frame_index=msg.frame_index,
+            distance_m=float(self.p["distance_m"]),
+            gain=float(gains.mean()),
+        )
         c.header.stamp = stamp
         ref_p = max(float(msg.decision.reference_power_w), 1e-9)
-        c.snr_db = float(10 * np.log10(np.mean(snr(a.link.bandwidth_hz, ref_p, gains,
-                                                   a.link.radio.noise_psd_w_per_hz))))
+        c.snr_db = float(
+            10
+            * np.log10(
+                np.mean(snr(a.link.bandwidth_hz, ref_p, gains, a.link.radio.noise_psd_w_per_hz))
+            )
+        )
         c.rate_bps = float(8 * a.link.bytes_sent / max(len(gains) * a.link.radio.slot_s, 1e-9))
         c.packet_loss_rate = float(a.link.packets_lost / max(a.link.packets_sent, 1))
         c.slot_gain = gains.astype(np.float32).tolist()

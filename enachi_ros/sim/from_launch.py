@@ -30,7 +30,9 @@ def node_parameters(spec: NodeSpec) -> dict[str, Any]:
     return values
 
 
-def experiment_from_specs(specs: list[NodeSpec], frames: int = 300, seed: int = 0) -> ExperimentConfig:
+def experiment_from_specs(
+    specs: list[NodeSpec], frames: int = 300, seed: int = 0
+) -> ExperimentConfig:
     by_name: dict[str, list[dict[str, Any]]] = {}
     for spec in specs:
         by_name.setdefault(spec.name, []).append(node_parameters(spec))
@@ -39,27 +41,44 @@ def experiment_from_specs(specs: list[NodeSpec], frames: int = 300, seed: int = 
     sched = by_name["scheduler"][0]
     distances = sorted(float(t["distance_m"]) for t in by_name["transmitter"])
     noise_figure_db = 10 * math.log10(float(sched["noise_psd_w_per_hz"]) / 10 ** (-204.0 / 10))
-    return parse_config({
-        "name": "live-equivalent",
-        "seed": seed,
-        "frames": frames,
-        "artifact": sched.get("artifact_dir") or sched["model"],
-        "deadline_s": sched["deadline_s"],
-        "frame_period_s": sched["frame_period_s"],
-        "v": sched["v"],
-        "policies": [sched["policy"]],
-        "robots": {"count": len(distances), "distance_m": (distances[0], distances[-1]),
-                   "budget_j": sched["energy_budget_j"]},
-        "radio": {"bandwidth_hz": sched["total_bandwidth_hz"],
-                  "noise_figure_db": round(noise_figure_db, 3),
-                  **{k: sched[k] for k in ("slot_s", "p_max_w", "decode_snr_db",
-                                           "residual_loss", "feedback_s")}},
-        "channel": {k: sched[k] for k in ("pl_ref_db", "pl_exponent", "carrier_hz", "speed_mps")},
-        "device": {k: sched[k] for k in ("device_slowdown", "device_active_power_w",
-                                         "edge_speedup")},
-    }, "launch configuration")
+    return parse_config(
+        {
+            "name": "live-equivalent",
+            "seed": seed,
+            "frames": frames,
+            "artifact": sched.get("artifact_dir") or sched["model"],
+            "deadline_s": sched["deadline_s"],
+            "frame_period_s": sched["frame_period_s"],
+            "v": sched["v"],
+            "policies": [sched["policy"]],
+            "robots": {
+                "count": len(distances),
+                "distance_m": (distances[0], distances[-1]),
+                "budget_j": sched["energy_budget_j"],
+            },
+            "radio": {
+                "bandwidth_hz": sched["total_bandwidth_hz"],
+                "noise_figure_db": round(noise_figure_db, 3),
+                **{
+                    k: sched[k]
+                    for k in ("slot_s", "p_max_w", "decode_snr_db", "residual_loss", "feedback_s")
+                },
+            },
+            "channel": {
+                k: sched[k] for k in ("pl_ref_db", "pl_exponent", "carrier_hz", "speed_mps")
+            },
+            "device": {
+                k: sched[k] for k in ("device_slowdown", "device_active_power_w", "edge_speedup")
+            },
+        },
+        "launch configuration",
+    )
 
 
-def experiment_from_launch(launch_file: str | Path, arguments: dict[str, str] | None = None,
-                           frames: int = 300, seed: int = 0) -> ExperimentConfig:
+def experiment_from_launch(
+    launch_file: str | Path,
+    arguments: dict[str, str] | None = None,
+    frames: int = 300,
+    seed: int = 0,
+) -> ExperimentConfig:
     return experiment_from_specs(evaluate(launch_file, arguments), frames, seed)

@@ -6,12 +6,25 @@ from typing import Any
 
 
 class Node:
-    def __init__(self, *, package: str, executable: str, name: str | None = None,
-                 namespace: str | None = None, parameters: list[Any] | None = None,
-                 arguments: list[str] | None = None,
-                 remappings: list[tuple[str, str]] | None = None, output: str = "log",
-                 **kwargs: Any) -> None:
-        self.package, self.executable, self.name, self.namespace = package, executable, name, namespace
+    def __init__(
+        self,
+        *,
+        package: str,
+        executable: str,
+        name: str | None = None,
+        namespace: str | None = None,
+        parameters: list[Any] | None = None,
+        arguments: list[str] | None = None,
+        remappings: list[tuple[str, str]] | None = None,
+        output: str = "log",
+        **kwargs: Any,
+    ) -> None:
+        self.package, self.executable, self.name, self.namespace = (
+            package,
+            executable,
+            name,
+            namespace,
+        )
         self.parameters = list(parameters or [])
         self.arguments = list(arguments or [])
         self.remappings = list(remappings or [])
