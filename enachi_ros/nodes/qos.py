@@ -61,9 +61,15 @@ def result_qos(depth: int = 10, lifespan_s: float = 2.0) -> QoSProfile:
     )
 
 
-def outcome_qos(depth: int = 50) -> QoSProfile:
-    """Recorded outcomes: RELIABLE and deep, so recorders and tests see every frame."""
-    return local_reliable_qos(depth)
+def outcome_qos(depth: int = 100) -> QoSProfile:
+    """Recorded outcomes: RELIABLE, deep and TRANSIENT_LOCAL: a recorder (or a test) that matches
+    the head's writer late, e.g. while a node is still starting, still gets every outcome."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
 
 
 def decision_qos() -> QoSProfile:
