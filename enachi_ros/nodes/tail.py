@@ -102,7 +102,9 @@ class TailNode(Node):
         )
         self.heartbeat = self.create_publisher(Header, topics.EDGE_ALIVE, qos.heartbeat_qos())
         self.create_timer(self.p["heartbeat_period_s"], self._beat)
-        self.create_timer(self.p["batch_period_s"], self._step)
+        # The batched tail only runs while tasks are open (CPU: the edge shares a host here).
+        self.stepper = self.create_timer(self.p["batch_period_s"], self._step)
+        self.stepper.cancel()
 
     def _beat(self) -> None:
         h = Header(frame_id="edge")
@@ -146,6 +148,8 @@ class TailNode(Node):
             if task.buffer.add(payload):
                 task.bytes_received += len(msg.data)
                 task.dirty = True
+                if self.stepper.is_canceled():
+                    self.stepper.reset()
         except ValueError as exc:
             self.malformed += 1
             self.get_logger().warn(
@@ -162,6 +166,9 @@ class TailNode(Node):
         return self.runtime.theta(task.split), True
 
     def _step(self) -> None:
+        if not self.tasks:
+            self.stepper.cancel()
+            return
         now = time.time()
         fb = self.p["feedback_s"]
         by_split: dict[int, list[_Task]] = {}

@@ -95,7 +95,9 @@ class TransmitterNode(Node):
         self.create_subscription(
             TaskFeedback, topics.FEEDBACK, self._on_feedback, qos.feedback_qos()
         )
-        self.create_timer(self.p["tick_s"], self._tick)
+        # The slot clock only runs while there is something to send (CPU: a fleet shares a host).
+        self.ticker = self.create_timer(self.p["tick_s"], self._tick)
+        self.ticker.cancel()
 
     def _on_task(self, msg: EncodedTask) -> None:
         if not msg.packets or msg.decision.bandwidth_hz <= 0 or msg.decision.window_slots == 0:
@@ -108,6 +110,8 @@ class TransmitterNode(Node):
             self._report(msg, None)
             return
         self.queue.append(msg)
+        if self.ticker.is_canceled():
+            self.ticker.reset()
 
     def _on_feedback(self, msg: TaskFeedback) -> None:
         a = self.active
@@ -152,7 +156,10 @@ class TransmitterNode(Node):
         if self.active is None and self.queue:
             self.active = self._start(self.queue.popleft())
         a = self.active
-        if a is None or now < a.start_s:
+        if a is None:
+            self.ticker.cancel()  # idle until the next task
+            return
+        if now < a.start_s:
             return
         slot_s = a.link.radio.slot_s
         due = min(a.link.window, int((now - a.start_s) / slot_s))
