@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import rclpy
 from enachi_interfaces.msg import (
     EncodedTask,
     EnergyReport,
@@ -26,7 +25,6 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
 )
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -41,6 +39,7 @@ from enachi_ros.nodes.ledger import DROPPED, LOCAL_FALLBACK, Ledger, Task
 from enachi_ros.nodes.model_runtime import ModelRuntime
 from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
 from enachi_ros.nodes.physical import DEVICE_PARAMS, device_from
+from enachi_ros.nodes.spin import spin_node
 
 PARAMS = (
     ROBOT_ID,
@@ -347,11 +346,7 @@ class HeadNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            rclpy.spin(HeadNode())
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(HeadNode, args)
 
 
 NODE_CLASS = HeadNode

@@ -11,14 +11,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import rclpy
 from enachi_interfaces.msg import (
     ChannelReport,
     EnergyReport,
     SchedulerDecision,
     SchedulerDecisionArray,
 )
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
@@ -36,6 +34,7 @@ from enachi_ros.nodes.physical import (
     device_from,
     radio_from,
 )
+from enachi_ros.nodes.spin import spin_node
 
 PARAMS = (
     ROBOT_IDS,
@@ -232,12 +231,7 @@ class SchedulerNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            node = SchedulerNode()
-            rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(SchedulerNode, args)
 
 
 NODE_CLASS = SchedulerNode

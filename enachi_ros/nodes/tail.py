@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import rclpy
 from enachi_interfaces.msg import (
     FeaturePacket,
     InferenceResult,
@@ -22,7 +21,6 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
     TaskFeedback,
 )
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Header
 
@@ -35,6 +33,7 @@ from enachi_ros.nodes.ledger import EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.nodes.model_runtime import ModelRuntime
 from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_IDS, Param, declare
 from enachi_ros.nodes.physical import RADIO_PARAMS
+from enachi_ros.nodes.spin import spin_node
 
 PARAMS = (
     ROBOT_IDS,
@@ -242,11 +241,7 @@ class TailNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            rclpy.spin(TailNode())
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(TailNode, args)
 
 
 NODE_CLASS = TailNode

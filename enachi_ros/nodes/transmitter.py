@@ -17,7 +17,6 @@ import collections
 import time
 
 import numpy as np
-import rclpy
 from enachi_interfaces.msg import (
     ChannelReport,
     EncodedTask,
@@ -25,7 +24,6 @@ from enachi_interfaces.msg import (
     FeaturePacket,
     TaskFeedback,
 )
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from enachi_ros.core.channel import RayleighChannel, snr
@@ -42,6 +40,7 @@ from enachi_ros.nodes.physical import (
     device_from,
     radio_from,
 )
+from enachi_ros.nodes.spin import spin_node
 
 PARAMS = (
     ROBOT_ID,
@@ -221,11 +220,7 @@ def payload_bytes_of(msg: FeaturePacket) -> int:
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            rclpy.spin(TransmitterNode())
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(TransmitterNode, args)
 
 
 NODE_CLASS = TransmitterNode
