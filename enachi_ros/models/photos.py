@@ -45,7 +45,10 @@ def _builtin() -> list[tuple[str, np.ndarray]]:
         from skimage import data as skdata  # optional: 23 offline images
 
         for name in SKIMAGE_PHOTOS:
-            img = np.asarray(getattr(skdata, name)())
+            try:  # some skimage.data images are fetched on demand (pooch): skip, never download
+                img = np.asarray(getattr(skdata, name)())
+            except (AttributeError, ImportError, OSError, ValueError):
+                continue
             if img.ndim == 2:
                 img = np.stack([img] * 3, axis=-1)
             photos.append((f"skimage:{name}", img[..., :3]))
