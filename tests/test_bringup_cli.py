@@ -4,8 +4,10 @@ real short camera-only run (processes, recorder, outputs, clean stop)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,36 @@ def test_bringup_reports_a_missing_node_module_clearly(tmp_path: Path,
     args = build_parser().parse_args(["bringup", "--launch", str(ROOT / "launch/robot.launch.py"),
                                       "--out", str(tmp_path)])
     assert bringup.main(args) == 2
+
+
+def test_stop_escalates_a_straggler_and_its_log_shows_where_it_hung(tmp_path: Path) -> None:
+    """A process that ignores SIGINT gets SIGUSR1 (stack dump), then SIGTERM; both are recorded."""
+    stuck = (
+        "import faulthandler, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "faulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+        "def wedged_in_teardown():\n"
+        "    while True:\n"
+        "        time.sleep(0.01)\n"
+        "print('ready', flush=True)\n"
+        "wedged_in_teardown()\n"
+    )
+    polite = "import time\ntime.sleep(60)\n"
+    groups = [
+        bringup.Group("robot1.stuck", [], [sys.executable, "-c", stuck], {}),
+        bringup.Group("robot1.polite", [], [sys.executable, "-c", polite], {}),
+    ]
+    procs = bringup.start(groups, tmp_path)
+    log = tmp_path / "robot1.stuck.log"
+    for _ in range(200):  # wait until the straggler has installed its handlers
+        if "ready" in log.read_text():
+            break
+        time.sleep(0.05)
+    bringup.stop(procs, timeouts=(1.0, 3.0, 1.0))
+    stuck_proc, polite_proc = procs
+    assert polite_proc.stop_signal == "SIGINT" and polite_proc.popen.returncode != 0
+    assert polite_proc.exit_s is not None and polite_proc.exit_s < 1.0
+    assert stuck_proc.stop_signal == "SIGTERM"
+    assert stuck_proc.popen.returncode == -signal.SIGTERM
+    assert stuck_proc.exit_s is not None and stuck_proc.exit_s >= 1.0
+    assert "wedged_in_teardown" in log.read_text()

@@ -36,6 +36,10 @@ from enachi_ros.nodes.recorder import OUTCOME_KINDS, RESULT_FIELDS, summarize
 
 DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0, "source": "fmnist"}
 # Convenience flags -> launch argument names (passed only when given).
+# stop(): seconds to wait after SIGINT, SIGTERM, SIGKILL. A node exits on SIGINT in well under a
+# second when idle, but 9 interpreters tearing down DDS at once on a busy 2-core machine take
+# longer; ros2 launch waits 5 s before SIGTERM (sigterm_timeout), we allow more.
+STOP_TIMEOUTS_S = (15.0, 5.0, 2.0)
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
              "frame_rate": "frame_rate", "dds_profile": "dds_profile"}
 PROCESS_MODES = ("per-robot", "per-node")
@@ -222,6 +226,8 @@ class Proc:
     popen: subprocess.Popen
     log: Path
     failed_at: float | None = None
+    stop_signal: str = ""  # the last signal stop() sent ("" if it had exited before)
+    exit_s: float | None = None  # seconds from the first stop signal to its exit
 
     def usage(self) -> dict[str, float]:
         """Peak RSS (MiB) and CPU seconds so far, from /proc (empty if gone)."""
@@ -247,20 +253,36 @@ def start(groups: list[Group], log_dir: Path) -> list[Proc]:
     return procs
 
 
-def stop(procs: list[Proc], timeouts: tuple[float, float, float] = (6.0, 3.0, 2.0)) -> None:
-    """SIGINT, then SIGTERM, then SIGKILL to each process group, waiting between steps."""
+def stop(procs: list[Proc], timeouts: tuple[float, float, float] = STOP_TIMEOUTS_S) -> None:
+    """SIGINT, then SIGTERM, then SIGKILL to each process group, waiting between steps.
+
+    Before escalating past SIGINT, stragglers get SIGUSR1: the nodes register faulthandler on it
+    (``spin.py``), so their log shows every thread's Python stack at the moment they hung.
+    Each Proc records how long it took to exit (``exit_s``) and which signal ended it.
+    """
+    began = time.monotonic()
     for sig, timeout in zip((signal.SIGINT, signal.SIGTERM, signal.SIGKILL), timeouts,
                             strict=True):
         alive = [p for p in procs if p.popen.poll() is None]
         if not alive:
-            return
+            break
         for p in alive:
+            if sig != signal.SIGINT:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.popen.pid, signal.SIGUSR1)
+                time.sleep(0.2)  # let faulthandler write before the process is ended
+            p.stop_signal = sig.name
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.popen.pid, sig)
         end = time.monotonic() + timeout
         while time.monotonic() < end and any(p.popen.poll() is None for p in alive):
+            for p in alive:
+                if p.exit_s is None and p.popen.poll() is not None:
+                    p.exit_s = time.monotonic() - began
             time.sleep(0.05)
     for p in procs:  # reap the process-group leaders' stragglers too
+        if p.exit_s is None and p.popen.poll() is not None and p.stop_signal:
+            p.exit_s = time.monotonic() - began
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(p.popen.pid, signal.SIGKILL)
 
@@ -360,8 +382,12 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
         stop(procs)
         for p in procs:
             if p.popen.returncode not in (0, -signal.SIGINT, None) and p.failed_at is None:
-                failures.append(f"{p.group.name} exited with {p.popen.returncode} on stop; "
-                                f"log {p.log}:\n{log_tail(p.log)}")
+                why = (f"did not exit within {STOP_TIMEOUTS_S[0]:g} s of SIGINT (thread stacks "
+                       "in its log)" if p.stop_signal not in ("", "SIGINT") else "")
+                failures.append(f"{p.group.name} exited with {p.popen.returncode} on stop {why}; "
+                                f"log {p.log}:\n{log_tail(p.log, 30)}")
+        config["stop"] = {p.group.name: {"signal": p.stop_signal, "exit_s": p.exit_s,
+                                         "returncode": p.popen.returncode} for p in procs}
         mcap.close()
         executor.shutdown()
         recorder.destroy_node()

@@ -78,6 +78,9 @@ def run(specs: list[NodeSpec]) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+    from enachi_ros.nodes.spin import enable_stack_dumps
+
+    enable_stack_dumps()
     nodes: list[Any] = []
     try:
         with rclpy.init():
