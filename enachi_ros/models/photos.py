@@ -1,10 +1,11 @@
 """Real photos available offline, for ImageNet models (agreement demos, feature statistics).
 
-Sources, in order: ``--images DIR`` (any .jpg/.jpeg/.png), scikit-image's ``skimage.data``
-photos if scikit-image is installed, and matplotlib's bundled sample photo(s). Each photo gives
-several views (centre and corner crops, each also mirrored) so the small offline set yields
-enough inputs; which views come from which photo is recorded so calibration and evaluation can
-be kept on different photos.
+Sources: ``--images DIR`` (any .jpg/.jpeg/.png), or else the photographs bundled inside the
+scikit-image wheel (read as files from its ``skimage/data`` folder, so nothing is ever fetched:
+``skimage.data`` functions may download on demand) plus matplotlib's bundled sample photo.
+Each photo gives several views (centre and corner crops, each also mirrored) so the small
+offline set yields enough inputs; which views come from which photo is recorded so calibration
+and evaluation can be kept on different photos.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import torch
 from torch.nn import functional
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "cat", "camera", "coins",
-                  "immunohistochemistry", "motorcycle_left", "hubble_deep_field")
+# Natural photographs among the files in the scikit-image wheel (its textures, binary masks and
+# text pages are left out; ``cat`` is ``chelsea`` again, so it is not listed).
+SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
+                  "coins.png", "ihc.png", "hubble_deep_field.jpg", "motorcycle_left.png",
+                  "retina.jpg", "moon.png")
 
 
 @dataclass(frozen=True)
@@ -31,36 +35,34 @@ class PhotoSet:
 
 
 def _from_files(folder: Path) -> list[tuple[str, np.ndarray]]:
-    from PIL import Image
-
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"--images: no {IMAGE_SUFFIXES} files in {folder}")
-    return [(p.name, np.asarray(Image.open(p).convert("RGB"))) for p in files]
+    return [(p.name, _read_rgb(p)) for p in files]
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
 
 
 def _builtin() -> list[tuple[str, np.ndarray]]:
     photos: list[tuple[str, np.ndarray]] = []
     try:
-        from skimage import data as skdata  # optional: 23 offline images
+        import skimage
 
-        for name in SKIMAGE_PHOTOS:
-            try:  # some skimage.data images are fetched on demand (pooch): skip, never download
-                img = np.asarray(getattr(skdata, name)())
-            except (AttributeError, ImportError, OSError, ValueError):
-                continue
-            if img.ndim == 2:
-                img = np.stack([img] * 3, axis=-1)
-            photos.append((f"skimage:{name}", img[..., :3]))
+        folder = Path(skimage.__file__).parent / "data"
+        photos += [(f"skimage:{name}", _read_rgb(folder / name))
+                   for name in SKIMAGE_PHOTOS if (folder / name).is_file()]
     except ImportError:
         pass
     import matplotlib
-    from PIL import Image
 
     sample = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     if sample.is_file():
-        img = np.asarray(Image.open(sample).convert("RGB"))
-        photos.append(("matplotlib:grace_hopper.jpg", img))
+        photos.append(("matplotlib:grace_hopper.jpg", _read_rgb(sample)))
     if not photos:
         raise FileNotFoundError("no offline photos found: pass --images DIR")
     return photos
