@@ -35,11 +35,11 @@ from enachi_ros.launch_eval import NodeSpec
 from enachi_ros.nodes.recorder import OUTCOME_KINDS, RESULT_FIELDS, summarize
 
 DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0, "source": "fmnist"}
-# Convenience flags -> launch argument names (passed only when given).
 # stop(): seconds to wait after SIGINT, SIGTERM, SIGKILL. A node exits on SIGINT in well under a
 # second when idle, but 9 interpreters tearing down DDS at once on a busy 2-core machine take
 # longer; ros2 launch waits 5 s before SIGTERM (sigterm_timeout), we allow more.
 STOP_TIMEOUTS_S = (15.0, 5.0, 2.0)
+# Convenience flags -> launch argument names (passed only when given).
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
              "frame_rate": "frame_rate", "dds_profile": "dds_profile"}
 PROCESS_MODES = ("per-robot", "per-node")
@@ -266,11 +266,12 @@ def stop(procs: list[Proc], timeouts: tuple[float, float, float] = STOP_TIMEOUTS
         alive = [p for p in procs if p.popen.poll() is None]
         if not alive:
             break
-        for p in alive:
-            if sig != signal.SIGINT:
+        if sig != signal.SIGINT:
+            for p in alive:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(p.popen.pid, signal.SIGUSR1)
-                time.sleep(0.2)  # let faulthandler write before the process is ended
+            time.sleep(0.2)  # let faulthandler write before the processes are ended
+        for p in alive:
             p.stop_signal = sig.name
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.popen.pid, sig)
@@ -382,9 +383,9 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
         stop(procs)
         for p in procs:
             if p.popen.returncode not in (0, -signal.SIGINT, None) and p.failed_at is None:
-                why = (f"did not exit within {STOP_TIMEOUTS_S[0]:g} s of SIGINT (thread stacks "
-                       "in its log)" if p.stop_signal not in ("", "SIGINT") else "")
-                failures.append(f"{p.group.name} exited with {p.popen.returncode} on stop {why}; "
+                why = (f" (did not exit within {STOP_TIMEOUTS_S[0]:g} s of SIGINT; thread "
+                       "stacks in its log)" if p.stop_signal not in ("", "SIGINT") else "")
+                failures.append(f"{p.group.name} exited with {p.popen.returncode} on stop{why}; "
                                 f"log {p.log}:\n{log_tail(p.log, 30)}")
         config["stop"] = {p.group.name: {"signal": p.stop_signal, "exit_s": p.exit_s,
                                          "returncode": p.popen.returncode} for p in procs}
