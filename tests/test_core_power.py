@@ -90,13 +90,36 @@ def test_budget_pacing_spends_about_its_budget() -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(p_ref=st.floats(0.0, 5.0), gain_scale=st.floats(1e-3, 1e3), w=st.floats(0.0, 1e6),
-       law=st.sampled_from(["tracking", "pacing", "constant", "constant_skip"]))
-def test_power_always_in_range(p_ref: float, gain_scale: float, w: float, law: str) -> None:
-    ctrl = make_power_controller(law, np.full(4, p_ref), H_NOM, np.full(4, w), 20, radio=RADIO)
+       law=st.sampled_from(["tracking", "pacing", "constant"]), skip=st.booleans())
+def test_power_always_in_range(p_ref: float, gain_scale: float, w: float, law: str,
+                               skip: bool) -> None:
+    ctrl = make_power_controller(law, np.full(4, p_ref), H_NOM, np.full(4, w), 20, radio=RADIO,
+                                 decode_skip=skip)
     for scale in (gain_scale, 1.0, 1 / gain_scale):
-        p = ctrl.power(np.full(4, H_NOM * scale))
+        h = np.full(4, H_NOM * scale)
+        p = ctrl.power(h)
         assert np.all((p >= 0) & (p <= RADIO.p_max_w))
+        if skip:  # outage skipping: never any power in an undecodable slot
+            snr = p * h / (RADIO.noise_psd_w_per_hz * np.maximum(w, 1e-30))
+            assert np.all((p == 0) | (snr >= RADIO.decode_snr))
         ctrl.update(p)
+
+
+@pytest.mark.parametrize("law", ["tracking", "pacing", "constant"])
+def test_outage_skipping_is_a_switch_of_every_law(law: str) -> None:
+    """The same law with and without skipping, over a range of slot gains: with the switch on
+    no slot below the decoding SNR gets power; off, some do (so an ablation can remove
+    reference tracking or outage skipping, not both at once)."""
+    w, n = 1e5, 300
+    gains = H_NOM * np.logspace(-3, 1, n)
+    noise = RADIO.noise_psd_w_per_hz * w
+    for skip in (True, False):
+        ctrl = make_power_controller(law, np.full(n, 0.05), H_NOM, w, 20, radio=RADIO,
+                                     decode_skip=skip)
+        p = ctrl.power(gains)
+        undecodable = (p > 0) & (p * gains / noise < RADIO.decode_snr)
+        assert not undecodable.any() if skip else undecodable.any()
+        assert (p > 0).any()
 
 
 def test_bad_parameters_raise() -> None:

@@ -14,7 +14,8 @@ from enachi_ros.core.solver import objective, plan_outcome, solve_outer
 
 
 def brute_force(gains, queues, v, bandwidth, splits, *, deadline, allowed):
-    """Best P1.1 value over a fine grid of shares (2 robots, sum = W), powers and splits."""
+    """Best P1.1 value over a fine grid of shares (2 robots, sum = W), powers and splits, or
+    skipping the task (utility 0)."""
     n = gains.size
     slots = window_slots(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
     ok = feasible(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s) & allowed
@@ -30,7 +31,7 @@ def brute_force(gains, queues, v, bandwidth, splits, *, deadline, allowed):
                 np.full(ww.shape, slots[i, s] * RADIO.slot_s), splits=splits, radio=RADIO)
             score = v / n * acc - queues[i] * energy
             vals = np.maximum(vals, score.max(axis=1))
-        best_per_robot.append(vals)
+        best_per_robot.append(np.maximum(vals, 0.0))  # skipping the task scores 0
     # robot 0 gets shares[j], robot 1 the rest (more bandwidth never hurts)
     return float(np.max(best_per_robot[0] + best_per_robot[1][::-1]))
 
@@ -73,8 +74,9 @@ def test_solver_invariants(*, n, seed, v, bandwidth, deadline, qscale) -> None:
     assert np.all((sol.p_ref >= 0) & (sol.p_ref <= RADIO.p_max_w * (1 + 1e-12)))
     ok = feasible(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
     chosen_ok = ok[np.arange(n), sol.split]
-    # where nothing at all is feasible the solver falls back to device-only (a miss)
-    assert np.all(chosen_ok | ~ok.any(axis=1))
+    # a robot runs a deadline-feasible plan or skips its task
+    assert np.all(chosen_ok | ~sol.run)
+    assert np.all(sol.bandwidth_hz[~sol.run] == 0) and np.all(sol.p_ref[~sol.run] == 0)
 
 
 def test_solver_rejects_bad_input() -> None:
@@ -95,3 +97,55 @@ def test_solver_trades_accuracy_for_energy_with_the_queue() -> None:
     high = solve_outer(gains, np.full(2, 500.0), 1.0, 2e5, splits, radio=RADIO, deadline_s=0.03)
     assert high.energy_j.sum() < low.energy_j.sum()
     assert high.accuracy.mean() <= low.accuracy.mean() + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 20), seed=st.integers(0, 10_000), v=st.floats(1e-4, 10.0),
+       bandwidth=st.floats(1e3, 5e6), deadline=st.floats(0.002, 0.08))
+def test_empty_queues_never_plan_head_compute_without_a_share(*, n, seed, v, bandwidth,
+                                                              deadline) -> None:
+    """With Q = 0, no robot is assigned positive head energy with zero share: a split that
+    cannot deliver a packet in its window is skipped, never computed for nothing."""
+    rng = np.random.default_rng(seed)
+    splits = synthetic_table()
+    gains = path_gain(rng.uniform(10, 400, n), CHANNEL) * rng.exponential(1.0, n)
+    sol = solve_outer(gains, np.zeros(n), v, bandwidth, splits, radio=RADIO, deadline_s=deadline)
+    tx = splits.transmits[sol.split] & sol.run
+    assert not np.any(tx & (sol.bandwidth_hz <= 0)), (sol.split, sol.bandwidth_hz)
+    assert np.all(sol.energy_j[~sol.run] == 0) and np.all(sol.accuracy[~sol.run] == 0)
+    assert np.all(sol.accuracy[sol.run] > 0)  # whatever runs is planned to answer
+    # every transmitting plan delivers at least one whole packet with the margin
+    _, _, beta = plan_outcome(sol.split, sol.bandwidth_hz, sol.p_ref, gains, sol.window_s,
+                              splits=splits, radio=RADIO)
+    assert np.all(beta[tx] > 0)
+
+
+def test_a_hopeless_window_is_skipped_not_computed() -> None:
+    """Robots too far to deliver one packet of any split in a 4 ms window skip the task
+    (energy 0) instead of paying for a head whose output is never sent."""
+    splits = synthetic_table()
+    gains = path_gain(np.array([5000.0, 6000.0]), CHANNEL)
+    sol = solve_outer(gains, np.zeros(2), 1.0, 2e4, splits, radio=RADIO, deadline_s=0.004)
+    assert not sol.run.any() and sol.energy_j.sum() == 0
+
+
+def test_ties_go_to_the_cheaper_plan_at_the_configurations_energy_scale() -> None:
+    """Two plans of the same accuracy (every packet of the split delivered): at an empty queue
+    the solver takes the one with less energy, priced on the budget's scale."""
+    splits = synthetic_table()
+    gains = path_gain(np.array([30.0]), CHANNEL)  # so close that every split gets through
+    for scale in (1e-3, 3e-2):
+        sol = solve_outer(gains, np.zeros(1), 1.0, 2e6, splits, radio=RADIO, deadline_s=0.05,
+                          energy_scale_j=scale)
+        same = np.isclose(splits.accuracy_full, splits.accuracy_full[sol.split], atol=1e-9)
+        # no plan of (at least) the same planned accuracy is cheaper
+        acc, energy, _ = plan_outcome(np.arange(splits.n_splits),
+                                      np.full(splits.n_splits, 2e6), np.full(splits.n_splits,
+                                      RADIO.p_max_w), np.full(splits.n_splits, gains[0]),
+                                      np.full(splits.n_splits, 0.02), splits=splits,
+                                      radio=RADIO)
+        cheaper = (acc >= sol.accuracy[0] - 1e-9) & (energy < sol.energy_j[0] - 1e-9) & same
+        assert not cheaper.any(), (splits.names[sol.split[0]], sol.energy_j, energy[cheaper])
+    with pytest.raises(ValueError, match="energy_scale_j"):
+        solve_outer(gains, np.zeros(1), 1.0, 2e6, splits, radio=RADIO, deadline_s=0.05,
+                    energy_scale_j=0.0)

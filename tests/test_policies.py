@@ -9,11 +9,18 @@ from hypothesis import strategies as st
 from sim_fixtures import CHANNEL, RADIO, synthetic_table
 
 from enachi_ros.core.channel import path_gain
-from enachi_ros.core.deadline import feasible
-from enachi_ros.core.policies import POLICY_NAMES, FrameState, Hindsight, make_policy
+from enachi_ros.core.deadline import feasible, window_slots
+from enachi_ros.core.policies import (
+    ABLATIONS,
+    BASELINES,
+    POLICY_NAMES,
+    FrameState,
+    Hindsight,
+    make_policy,
+)
 
-DEADLINE_AWARE = ("enachi", "enachi_no_inner", "enachi_no_stop", "enachi_no_importance",
-                  "enachi_pacing", "enachi_stop_aware", "task_dpp", "oracle")
+DEADLINE_AWARE = ("enachi", *ABLATIONS, "task_dpp", "oracle", "neurosurgeon",
+                  "neurosurgeon_unbudgeted")
 
 
 def state(n: int, seed: int, deadline: float, bandwidth: float) -> FrameState:
@@ -34,30 +41,40 @@ def test_policy_invariants(n, seed, deadline, bandwidth, name) -> None:
     s = state(n, seed, deadline, bandwidth)
     d = make_policy(name, v=0.1).decide(s)
     assert d.policy == name
-    for key in ("split", "bandwidth_hz", "p_ref", "window_slots", "entropy_threshold",
+    for key in ("run", "split", "bandwidth_hz", "p_ref", "window_slots", "entropy_threshold",
                 "predicted_accuracy", "predicted_energy_j"):
         assert np.shape(getattr(d, key)) == (n,), key
     assert d.bandwidth_hz.sum() <= bandwidth * (1 + 1e-9)
     assert np.all((d.p_ref >= 0) & (d.p_ref <= RADIO.p_max_w))
     assert np.all(d.window_slots >= 0)
-    if name in DEADLINE_AWARE:
+    # a skipped task plans nothing: no share, no power, no window, no predicted energy
+    for key in ("bandwidth_hz", "p_ref", "window_slots", "predicted_energy_j",
+                "predicted_accuracy"):
+        assert np.all(np.asarray(getattr(d, key))[~d.run] == 0), key
+    if name in DEADLINE_AWARE:  # whatever runs is feasible for the deadline
         ok = feasible(np.full(n, deadline), s.splits, RADIO.slot_s, RADIO.feedback_s)
-        assert np.all(ok[np.arange(n), d.split] | ~ok.any(axis=1))
+        assert np.all(ok[np.arange(n), d.split] | ~d.run)
 
 
 def test_baselines_follow_their_definitions() -> None:
     s = state(4, 0, 0.03, 4e5)
-    edge = make_policy("edge_only").decide(s)
-    assert np.all(edge.split == 0) and np.allclose(edge.bandwidth_hz, 1e5)
+    edge = make_policy("edge_only_unbudgeted").decide(s)
+    assert np.all(edge.split == 0) and np.allclose(edge.bandwidth_hz, 1e5) and edge.run.all()
     assert np.allclose(edge.p_ref, RADIO.p_max_w) and not edge.partial_ok.any()
-    dev = make_policy("device_only").decide(s)
+    dev = make_policy("device_only_unbudgeted").decide(s)
     assert np.all(dev.split == s.splits.device_index) and np.all(dev.bandwidth_hz == 0)
-    prog = make_policy("progressive_fixed").decide(s)
+    prog = make_policy("progressive_fixed_unbudgeted").decide(s)
     assert len(set(prog.split)) == 1 and prog.progressive.all()
     dpp = make_policy("task_dpp").decide(s)
-    assert dpp.power_law == "constant" and not dpp.progressive.any()
+    assert dpp.power_law == "constant" and dpp.decode_skip and not dpp.progressive.any()
     assert make_policy("enachi").decide(s).power_law == "tracking"
     assert make_policy("enachi_pacing").decide(s).power_law == "pacing"
+    # each ablation removes exactly one mechanism
+    no_tracking = make_policy("enachi_no_tracking").decide(s)
+    assert no_tracking.power_law == "constant" and no_tracking.decode_skip
+    no_skip = make_policy("enachi_no_skip").decide(s)
+    assert no_skip.power_law == "tracking" and not no_skip.decode_skip
+    assert all(make_policy(b).decide(s).decode_skip for b in (*BASELINES, "enachi", "oracle"))
 
 
 def test_oracle_needs_hindsight_and_unknown_names_fail() -> None:
@@ -69,3 +86,72 @@ def test_oracle_needs_hindsight_and_unknown_names_fail() -> None:
         make_policy("magic")
     with pytest.raises(ValueError, match="queues"):
         FrameState(s.gains, np.zeros(3), s.budgets_j, 0.03, 4e5, s.splits, RADIO)
+
+
+def test_budgeted_baselines_skip_when_the_queue_prices_them_out() -> None:
+    """The budget gate: at an empty queue a baseline runs what it expects to answer; with a
+    large queue it skips (a skipped task costs nothing)."""
+    s = state(4, 0, 0.03, 4e5)
+    for name in BASELINES:
+        free = make_policy(name, v=0.1).decide(
+            FrameState(s.gains, np.zeros(4), s.budgets_j, 0.03, 4e5, s.splits, RADIO))
+        assert np.all(free.run == (free.predicted_accuracy > 0) | ~free.run), name
+        broke = make_policy(name, v=0.1).decide(
+            FrameState(s.gains, np.full(4, 1e6), s.budgets_j, 0.03, 4e5, s.splits, RADIO))
+        assert not broke.run.any() and np.all(broke.predicted_energy_j == 0), name
+        raw = make_policy(f"{name}_unbudgeted").decide(
+            FrameState(s.gains, np.full(4, 1e6), s.budgets_j, 0.03, 4e5, s.splits, RADIO))
+        assert raw.policy == f"{name}_unbudgeted" and raw.run.any(), name  # ignores queues
+
+
+def test_neurosurgeon_chooses_only_deadline_feasible_splits() -> None:
+    """With full transmission at the expected rate, a split whose head + air + tail +
+    feedback exceeds the deadline is never chosen; with none feasible the task is skipped."""
+    from enachi_ros.core.policies import full_transmission_latency
+
+    for deadline in (0.004, 0.008, 0.02, 0.05):
+        s = state(6, 3, deadline, 2e5)
+        d = make_policy("neurosurgeon_unbudgeted").decide(s)
+        latency = full_transmission_latency(s, 2e5 / 6, RADIO.p_max_w)
+        chosen = latency[np.arange(6), d.split]
+        assert np.all(chosen[d.run] <= deadline + 1e-12)
+        assert np.all(d.run == (latency <= deadline + 1e-12).any(axis=1))
+        assert np.all(chosen[d.run] == latency[d.run].min(axis=1))
+
+
+def test_progressive_fixed_picks_a_split_that_can_deliver_a_packet() -> None:
+    """Whenever some deadline-feasible split can deliver a packet at the median channel, the
+    fixed split is one of them (the old rule took the best fitted intercept, which at tight
+    deadlines sent nothing in every task)."""
+    from enachi_ros.core.solver import plan_outcome
+
+    checked = 0
+    for seed in range(6):
+        for deadline in (0.006, 0.008, 0.012, 0.03):
+            s = state(5, seed, deadline, 5e5)
+            st_, n_s = s.splits, s.splits.n_splits
+            d = make_policy("progressive_fixed_unbudgeted").decide(s)
+            slots = window_slots(deadline, st_, RADIO.slot_s, RADIO.feedback_s)
+            _, _, beta = plan_outcome(np.arange(n_s), np.full(n_s, 1e5),
+                                      np.full(n_s, RADIO.p_max_w),
+                                      np.full(n_s, np.median(s.gains)), slots * RADIO.slot_s,
+                                      splits=st_, radio=RADIO, margin=1.0)
+            ok = feasible(deadline, st_, RADIO.slot_s, RADIO.feedback_s) & st_.transmits
+            if (ok & (beta > 0)).any():
+                checked += 1
+                assert ok[d.split[0]] and beta[d.split[0]] > 0, (seed, deadline)
+    assert checked >= 6
+
+
+def test_the_oracle_gets_no_credit_for_guesses() -> None:
+    """Hindsight where only the zero-packet guess is right (every k >= 1 wrong): the oracle
+    skips the transmitting splits rather than banking on a guess from nothing."""
+    s = state(3, 0, 0.03, 4e5)
+    k1 = s.splits.packet_bits.shape[1] + 1
+    correct = np.zeros((3, s.splits.n_splits, k1), bool)
+    correct[:, :, 0] = True
+    correct[:, s.splits.device_index, 0] = False
+    hs = Hindsight(s.hindsight.slot_gains, correct)
+    d = make_policy("oracle", v=1.0).decide(FrameState(s.gains, np.zeros(3), s.budgets_j, 0.03,
+                                                      4e5, s.splits, RADIO, hindsight=hs))
+    assert not d.run.any()

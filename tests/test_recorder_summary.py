@@ -39,15 +39,29 @@ def test_counts_accuracy_and_missing_and_duplicate_outcomes() -> None:
     s = robot_summary(outs, caps)
     assert s["frames_captured"] == 5
     assert s["outcomes"] == {"edge_early_stop": 1, "edge_deadline": 2, "local_fallback": 1,
-                             "dropped": 1}
-    assert s["accuracy"] == pytest.approx(2 / 5)
-    assert s["accuracy_within_deadline"] == pytest.approx(1 / 5)  # frame 3 was late
+                             "dropped": 1, "skipped": 0}
+    assert s["accuracy"] == pytest.approx(1 / 5)  # frame 3 was right but late: wrong
+    assert s["answered_rate"] == pytest.approx(3 / 5)
+    assert s["deadline_met_rate"] == pytest.approx(2 / 3)  # over the answered frames
+    assert s["unanswered"]["dropped"] == 2  # the drop and the frame without outcome
     assert s["frames_without_outcome"] == 1 and s["duplicate_outcomes"] == 1
     assert s["fallbacks"] == 1
     assert s["early_stop_rate"] == pytest.approx(1 / 5)
-    assert s["deadline_met_rate"] == pytest.approx(4 / 5)
     assert s["energy_per_task_j"] == pytest.approx((4 * 0.01 + 0.03) / 5)
     assert s["bytes_per_task"] == pytest.approx(100)
+
+
+def test_live_scoring_is_the_simulators_rule() -> None:
+    """A skip or a drop is never correct, whatever class the message carries; unknown kinds
+    are counted as defects and scored unanswered."""
+    caps = [capture("r1", s, 2) for s in (1, 2, 3, 4)]
+    outs = [outcome("r1", 1, "skipped", cls=2), outcome("r1", 2, "dropped", cls=2),
+            outcome("r1", 3, "unknown_9", cls=2), outcome("r1", 4, "edge_deadline", cls=2)]
+    s = robot_summary(outs, caps)
+    assert s["accuracy"] == pytest.approx(1 / 4)
+    assert s["answered_rate"] == pytest.approx(1 / 4)
+    assert s["unanswered"]["skipped"] == 1 and s["unanswered"]["dropped"] == 2
+    assert s["unknown_outcome_kinds"] == 1
 
 
 def test_ground_truth_from_outcome_wins_and_unlabelled_frames_do_not_count() -> None:
@@ -79,10 +93,9 @@ def test_summarize_splits_per_robot_and_keys_frames_by_robot() -> None:
     assert s["robots"]["robot3"]["frames_captured"] == 0
     assert s["outcomes_per_s"] == 0.5 and s["config"] == {"policy": "x"}
     assert set(s["total"]) == {
-        "frames_captured", "outcomes", "accuracy", "accuracy_within_deadline",
-        "energy_per_task_j", "deadline_met_rate",
-        "bytes_per_task", "early_stop_rate", "fallbacks", "frames_without_outcome",
-        "duplicate_outcomes"}
+        "frames_captured", "outcomes", "accuracy", "answered_rate", "deadline_met_rate",
+        "unanswered", "energy_per_task_j", "bytes_per_task", "early_stop_rate", "fallbacks",
+        "frames_without_outcome", "duplicate_outcomes", "unknown_outcome_kinds"}
 
 
 def test_latency_summary_and_middleware_overhead() -> None:

@@ -44,7 +44,7 @@ def decision_times(cfg, splits, sizes, repeats: int) -> list[tuple[int, float, f
     rng = np.random.default_rng(0)
     out = []
     for n in sizes:
-        policy = make_policy("enachi", v=cfg.v)
+        policy = make_policy("enachi", v=cfg.effective_v)
         gains = path_gain(rng.uniform(*cfg.robots.distance_m, n), cfg.channel.params())
         times = []
         for _ in range(max(3, repeats if n <= 100 else repeats // 3)):
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from enachi_ros.sim.config import load_config, parse_config
     from enachi_ros.sim.simulator import load_inputs, run_point
 
-    regime = EXPERIMENTS_DIR / "deadline_sweep.yaml"  # the physical regime of the experiments
+    regime = EXPERIMENTS_DIR / "bandwidth_sweep.yaml"  # the physical regime of the experiments
     base = load_config(regime) if regime.is_file() else parse_config({})
     cfg = base.at(None, None).model_copy(update={
         "artifact": _artifact_spec(args.artifact), "deadline_s": 0.02, "sweep": None,

@@ -79,6 +79,7 @@ class LinkTask:
     loss: EmulatedLoss | NoEmulatedLoss
     loss_feedback_slots: int = 1
     send_order: np.ndarray | None = None
+    decode_skip: bool = True
     slot: int = 0
     energy_j: float = 0.0
     packets_lost: int = 0
@@ -96,6 +97,7 @@ class LinkTask:
             self.bandwidth_hz,
             window,
             self.radio,
+            decode_skip=self.decode_skip,
         )
         self.window = window
 

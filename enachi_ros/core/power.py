@@ -8,8 +8,12 @@ slot by slot. The tracking law (ENACHI.md section 5)
 
 is water-filling against a level that sinks while the robot over-spends (Z grows). We pick the
 energy scale ``zeta = zeta_slots * p_ref * tau`` (over-spending by ``zeta_slots`` slots' worth
-of the reference energy halves the level) and derive V2 from the level at Z = 0. A slot whose
-SNR would be below the decoding threshold gets no power: everything sent in it would be lost.
+of the reference energy halves the level) and derive V2 from the level at Z = 0.
+
+Outage skipping is a switch of its own (``decode_skip``, default on) that every law honours: a
+slot whose SNR would be below the decoding threshold gets no power, since everything sent in it
+would be lost. It is separate from reference tracking so that an ablation can remove one
+without the other (ENACHI.md section 6).
 
 Two-sided tracking [ours, default ``credit=3``]: ENACHI.md's queue is one-sided (max(0, .)), so
 energy left unspent in deep fades is never given back; with fading correlated over ~10 slots a
@@ -40,7 +44,7 @@ from scipy.special import exp1
 
 from enachi_ros.core.params import RadioParams
 
-LAWS = ("tracking", "pacing", "constant", "constant_skip")
+LAWS = ("tracking", "pacing", "constant")
 LEVEL_RULES = ("ergodic", "nominal")
 
 
@@ -180,11 +184,10 @@ class BudgetPacingController(_Base):
 
 
 class ConstantPowerController(_Base):
-    """Baselines and the no-inner-loop ablation: p_t = p_ref in every slot, channel-blind.
-    With ``decode_skip`` (the hindsight oracle, law ``constant_skip``) undecodable slots are
-    left silent."""
+    """Baselines and the no-tracking ablation: p_t = p_ref in every slot, blind to the channel
+    except that with ``decode_skip`` undecodable slots are left silent."""
 
-    def __init__(self, p_ref, bandwidth_hz, radio: RadioParams, decode_skip: bool = False) -> None:
+    def __init__(self, p_ref, bandwidth_hz, radio: RadioParams, decode_skip: bool = True) -> None:
         super().__init__(p_ref, bandwidth_hz, radio, decode_skip=decode_skip)
 
     def power(self, h_t) -> np.ndarray:
@@ -200,13 +203,16 @@ def make_power_controller(
     window_slots,
     radio: RadioParams,
     *,
+    decode_skip: bool = True,
     zeta_slots: float = 4.0,
 ):
-    """The controller for a decision's ``power_law`` (one of ``LAWS``)."""
+    """The controller for a decision's ``power_law`` (one of ``LAWS``) and outage-skip switch."""
     if law == "tracking":
-        return PowerController(p_ref, h_nominal, bandwidth_hz, radio, zeta_slots=zeta_slots)
+        return PowerController(p_ref, h_nominal, bandwidth_hz, radio, zeta_slots=zeta_slots,
+                               decode_skip=decode_skip)
     if law == "pacing":
-        return BudgetPacingController(p_ref, h_nominal, bandwidth_hz, window_slots, radio)
-    if law in ("constant", "constant_skip"):
-        return ConstantPowerController(p_ref, bandwidth_hz, radio, law == "constant_skip")
+        return BudgetPacingController(p_ref, h_nominal, bandwidth_hz, window_slots, radio,
+                                      decode_skip=decode_skip)
+    if law == "constant":
+        return ConstantPowerController(p_ref, bandwidth_hz, radio, decode_skip)
     raise ValueError(f"power_law: expected one of {LAWS}, got {law!r}")

@@ -13,12 +13,24 @@ closed-form KKT point ``w* = (a1 + sqrt(V/N a0 k / (lambda + Q c))) / (a0 k)``, 
 ``[0, min(1/k, p_max h / (gamma N0))]`` (beyond ``1/k`` all bits are delivered). Each robot keeps
 its best (s, gamma) (or device-only), and lambda is found by bisection in log space until the
 shares fill W. Bandwidth left over at the final price is handed out in proportion to the shares
-at fixed p_ref (more bandwidth at fixed power never lowers accuracy or raises energy).
+at fixed p_ref, except to a robot whose lower SNR would then lose more slots to outage and
+deliver fewer whole packets (with the decoding threshold, more bandwidth at fixed power can
+lower the delivered bits).
 Fading-aware planning [ours]: the frame-level estimate h is the mean gain, and inside the window
 the gain fades (Rayleigh) with slots below the decoding threshold lost, so ``k`` uses the
 ergodic spectral efficiency with outage ``E[log2(1 + gamma X) 1{gamma X >= thr}]``, X ~ Exp(1),
 instead of ``log2(1 + gamma)``; the SNR grid starts at the threshold. The closed form is
 unchanged (beta is still linear in w).
+
+Nothing from nothing [ours, ENACHI.md section 7]: a task whose edge receives no packet is
+unanswered and scores 0 (no credit for the all-mean-fill guess), and its head compute would be
+wasted. So planning zero deliverable packets is not an option of a split: it is *skipping* the
+task (no compute, no transmission, accuracy 0, energy 0), which every robot may always choose.
+A split that cannot deliver a whole packet in its window is therefore never planned with head
+compute. Ties between plans of equal utility go to the cheaper one through an energy price
+floor that is meaningful on the configuration's energy scale: ``TIE_BREAK_ACCURACY`` of one
+robot's accuracy weight ``V / N`` per ``energy_scale_j`` (the budget E_bar), so at an empty
+queue a plan must gain at least 0.1 accuracy points per E_bar it spends.
 
 Packet granularity [ours]: the edge can only use whole packets, and with nested-dropout
 training the first packet already carries most of the accuracy, so a continuous surrogate
@@ -27,7 +39,7 @@ packets, ``A_hat(j / K)`` with ``j = floor(K beta / M)`` packets deliverable wit
 ``M = DELIVERY_MARGIN`` against fading that is correlated over ~10 slots (a window sees few
 independent fades: planning with M = 1 gets only ~55% of one-packet tasks through, M = 2 ~90%).
 This staircase is maximized exactly by the two packet boundaries around the continuous KKT
-point of its concave envelope (``k`` replaced by ``k / M``), plus w = 0. Transmit energy of a
+point of its concave envelope (``k`` replaced by ``k / M``), plus skipping. Transmit energy of a
 candidate is ``Q c min(w, 1/k)``: once every bit is through the radio is off.
 Cost: O(iterations x N x S x G) vectorized numpy.
 """
@@ -47,7 +59,7 @@ from enachi_ros.core.surrogate import surrogate_accuracy
 SNR_GRID_SPAN_DB = (0.0, 30.0)  # above the decoding threshold
 SNR_GRID_POINTS = 10
 DELIVERY_MARGIN = 2.0
-ENERGY_TIE_BREAK = 1e-6  # x V: J^-1 price floor on energy
+TIE_BREAK_ACCURACY = 1e-3  # accuracy (x V/N) an energy of ``energy_scale_j`` must buy at Q = 0
 
 
 def snr_grid(radio: RadioParams, points: int = SNR_GRID_POINTS) -> np.ndarray:
@@ -56,10 +68,21 @@ def snr_grid(radio: RadioParams, points: int = SNR_GRID_POINTS) -> np.ndarray:
     return 10.0 ** (db / 10.0)
 
 
+def energy_price_floor(v: float, n_robots: int, energy_scale_j: float) -> float:
+    """Price of energy (per J, in units of the objective) at an empty queue: ties between plans
+    of equal accuracy go to the cheaper one, at ``TIE_BREAK_ACCURACY`` of a robot's accuracy
+    weight per ``energy_scale_j``."""
+    if not (np.isfinite(energy_scale_j) and energy_scale_j > 0):
+        raise ValueError(f"energy_scale_j: expected a finite value > 0, got {energy_scale_j}")
+    return TIE_BREAK_ACCURACY * v / max(n_robots, 1) / energy_scale_j
+
+
 @dataclass(frozen=True)
 class OuterSolution:
-    """Per-robot plan; ``objective`` is the P1.1 value at the returned plan."""
+    """Per-robot plan; ``run`` False = the task is skipped (no compute, no transmission);
+    ``objective`` is the P1.1 value at the returned plan."""
 
+    run: np.ndarray
     split: np.ndarray
     bandwidth_hz: np.ndarray
     p_ref: np.ndarray
@@ -81,11 +104,17 @@ def plan_outcome(
     splits: SplitTable,
     radio: RadioParams,
     phi: np.ndarray | None = None,
+    partial_ok: np.ndarray | bool = True,
+    margin: float = DELIVERY_MARGIN,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Surrogate accuracy, planned energy and beta of a plan, in physical terms (per robot).
 
-    Transmit time = the window, or less when all bits get through earlier, times the planned
-    stop fraction ``phi`` (1 = plain plan): ``E = E_cmp + p_ref T min(1, 1 / beta_raw) phi``.
+    Accuracy is counted on whole packets deliverable with the ``margin`` (ENACHI's planner: x2
+    against correlated fading; 1 = at the expected rate), and is 0 when no packet
+    is (an unanswered task scores 0) or, for a full transmission (``partial_ok`` False), when
+    not all of them are. Transmit time = the window, or less when all bits get through earlier,
+    times the planned stop fraction ``phi`` (1 = plain plan):
+    ``E = E_cmp + p_ref T min(1, 1 / beta_raw) phi``.
     """
     split = np.asarray(split, int)
     phi_s = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
@@ -98,13 +127,12 @@ def plan_outcome(
         beta_raw = np.where(bits > 0, delivered / np.where(bits > 0, bits, 1.0), 0.0)
         time_frac = phi_s[split] * np.where(beta_raw > 1.0, 1.0 / beta_raw, 1.0)
     k = splits.num_packets[split]
-    whole = np.minimum(np.floor(beta_raw * k / DELIVERY_MARGIN + 1e-9), k)
+    whole = np.minimum(np.floor(beta_raw * k / margin + 1e-9), k)
     beta = whole / np.maximum(k, 1)  # whole packets deliverable with the margin
-    acc = np.where(
-        tx,
-        surrogate_accuracy(beta, splits.a0[split], splits.a1[split], splits.a2[split]),
-        splits.accuracy_full[split],
-    )
+    partial = surrogate_accuracy(beta, splits.a0[split], splits.a1[split], splits.a2[split])
+    full = np.where(whole >= k, splits.accuracy_full[split], 0.0)
+    acc_tx = np.where(whole >= 1, np.where(partial_ok, partial, full), 0.0)
+    acc = np.where(tx, acc_tx, splits.accuracy_full[split])
     energy = splits.compute_j[split] + np.where(tx, p_ref * window_s * time_frac, 0.0)
     return acc, energy, np.where(tx, beta, 1.0)
 
@@ -112,6 +140,9 @@ def plan_outcome(
 def objective(acc: np.ndarray, energy: np.ndarray, queues: np.ndarray, v: float) -> float:
     """P1.1 value: V * mean accuracy - sum Q E."""
     return float(v * np.mean(acc) - np.sum(np.asarray(queues) * energy))
+
+
+DEVICE, SKIP = -1, -2  # option codes besides the flattened (split, SNR) transmit options
 
 
 class _Options:
@@ -154,6 +185,7 @@ class _Options:
         self.a0kq = (a0 * kq).reshape(shape)
         self.a0 = np.broadcast_to(a0, k.shape).reshape(shape)
         self.a1 = np.broadcast_to(a1, k.shape).reshape(shape)
+        self.a2 = np.broadcast_to(a2, k.shape).reshape(shape)
         self.vk = (vn * a0 * kq).reshape(shape)
         self.qc = (q * c).reshape(shape)
         self.w_ub = w_ub.reshape(shape)
@@ -179,8 +211,9 @@ class _Options:
         self.n = n
 
     def best(self, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per robot: index of the best option (-1 = device-only), its share, the share sum."""
-        mu = self.qc + lam  # > 0: the queues carry a tie-break floor
+        """Per robot: the best option (index into the flattened options, ``DEVICE`` or
+        ``SKIP``), its share, and the share sum."""
+        mu = self.qc + lam  # > 0: the queues carry the energy price floor
         w_star = (self.a1 + np.sqrt(self.vk / mu)) / self.a0kq  # KKT of the envelope
         lo = np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9)
         lo = np.minimum(lo, self.packets)
@@ -190,31 +223,33 @@ class _Options:
         u_hi = np.where(w_hi <= self.w_ub * (1 + 1e-9), u_hi, -np.inf)
         take_hi = u_hi > u_lo
         u, w = np.where(take_hi, u_hi, u_lo), np.where(take_hi, w_hi, w_lo)
+        planned = np.where(take_hi, hi, lo)
         j = np.argmax(u, axis=1)
         rows = np.arange(self.n)
-        u_best = u[rows, j]
+        u_best = np.where(planned[rows, j] >= 1, u[rows, j], -np.inf)  # 0 packets = skip
         tol = np.where(np.isfinite(u_best), 1e-12 * np.abs(u_best), 0.0)
         use_dev = self.device_u > u_best + tol  # ties go to the transmitting plan
-        w_best = np.where(use_dev, 0.0, w[rows, j])
-        return np.where(use_dev, -1, j), w_best, w_best.sum()
+        skip = np.maximum(u_best, self.device_u) <= 1e-15  # nothing beats doing nothing
+        choice = np.where(skip, SKIP, np.where(use_dev, DEVICE, j))
+        w_best = np.where(choice >= 0, w[rows, j], 0.0)
+        return choice, w_best, w_best.sum()
 
     def _utility(self, packets: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-        """Utility of planning ``packets`` whole packets, and the share that takes."""
+        """Utility of planning ``packets`` whole packets, and the share that takes (0 packets:
+        the task is skipped, utility 0)."""
         w = packets * self.w_packet
         u = (self.base - self.vn / (packets * self.a0_packet - self.a1)
              - self.qc * np.minimum(w, self.inv_k) - lam * w)
-        return u, w
+        return np.where(packets >= 1, u, 0.0), w
 
     def max_price(self) -> float:
-        """A price at which no robot wants any bandwidth (marginal utility at w = 0)."""
+        """A price at which no robot wants any bandwidth: with j >= 1 packets the utility is at
+        most ``V/N a2 - lambda j w_packet``, which is <= 0 once lambda >= V/N a2 / w_packet."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            marg = np.where(np.isfinite(self.base), self.vk / self.a1**2 - self.qc, 0.0)
-            one = np.where(np.isfinite(self.base),  # the first whole packet
-                           self.vn * (1.0 / -self.a1 - 1.0 / (self.a0 / np.maximum(
-                               self.packets, 1.0) - self.a1)) / np.maximum(self.w_packet, 1e-30),
-                           0.0)
-            marg = np.maximum(marg, one)
-        return float(max(np.max(marg), 1e-30)) * 2.0
+            bound = np.where(np.isfinite(self.base),
+                             self.vn * np.maximum(self.a2, 0.0) / np.maximum(self.w_packet, 1e-30),
+                             0.0)
+        return float(max(np.max(bound), 1e-30)) * 2.0
 
 
 def _least_power(split, w, p_ref, gains, window, *, splits: SplitTable, radio: RadioParams):
@@ -267,29 +302,33 @@ def solve_outer(
     deadline_s,
     phi: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
+    energy_scale_j: float | None = None,
     snr_points: int = SNR_GRID_POINTS,
     iterations: int = 14,
     price_hint: float | None = None,
 ) -> OuterSolution:
     """Solve P1.1 for one frame. ``phi`` [S]: planned fraction of the window used (default 1);
-    ``allowed`` [S] or [N, S]: splits a policy may choose; ``price_hint``: last frame's price
-    (warm start: the bisection starts from a bracket around it when that bracket holds)."""
+    ``allowed`` [S] or [N, S]: splits a policy may choose; ``energy_scale_j``: the energy scale
+    of the tie-break price (the budget E_bar; default: the whole model's compute energy);
+    ``price_hint``: last frame's price (warm start: the bisection starts from a bracket around
+    it when that bracket holds)."""
     gains = np.asarray(gains, float)
     queues = np.asarray(queues, float)
     if gains.ndim != 1 or np.any(~np.isfinite(gains)) or np.any(gains <= 0):
         raise ValueError(f"gains: expected a 1-D array of finite values > 0, got {gains}")
-    if queues.shape != gains.shape or np.any(queues < 0):
-        raise ValueError(f"queues: expected {gains.shape} values >= 0, got {queues}")
+    if queues.shape != gains.shape or np.any(~np.isfinite(queues)) or np.any(queues < 0):
+        raise ValueError(f"queues: expected {gains.shape} finite values >= 0, got {queues}")
     if not v > 0:
         raise ValueError(f"v: expected > 0, got {v}")
     if not bandwidth_hz > 0:
         raise ValueError(f"bandwidth_hz: expected > 0, got {bandwidth_hz}")
+    n = gains.size
     phi = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
-    # a tiny energy price even at Q = 0 so that ties in accuracy go to the cheaper plan
-    queues = queues + ENERGY_TIE_BREAK * v
+    scale = float(np.max(splits.compute_j)) if energy_scale_j is None else float(energy_scale_j)
+    floor = energy_price_floor(v, n, scale)
     gamma = _cached_grid(radio, snr_points)
-    opts = _Options(gains, queues, v, splits, radio=radio, deadline_s=deadline_s, phi=phi,
-                    allowed=allowed, gamma=gamma, bandwidth_hz=bandwidth_hz)
+    opts = _Options(gains, queues + floor, v, splits, radio=radio, deadline_s=deadline_s,
+                    phi=phi, allowed=allowed, gamma=gamma, bandwidth_hz=bandwidth_hz)
     lam = 0.0
     choice, w, total = opts.best(0.0)
     if total > bandwidth_hz:
@@ -313,24 +352,32 @@ def solve_outer(
         lam = hi
     n_g = opts.gamma.size
     tx = choice >= 0
+    run = choice != SKIP
     split = np.where(tx, opts.s_tx[np.maximum(choice, 0) // n_g], splits.device_index)
     gamma = opts.gamma[np.maximum(choice, 0) % n_g]
     p_ref = np.where(tx, gamma * radio.noise_psd_w_per_hz * w / gains, 0.0)
     p_ref = np.minimum(p_ref, radio.p_max_w)
-    if total > 0:
-        w = w * (bandwidth_hz / total)  # hand out the leftover at fixed p_ref
-    window = opts.window_s[np.arange(gains.size), split]
+    window = np.where(run, opts.window_s[np.arange(n), split], 0.0)
+    if 0 < total < bandwidth_hz:
+        # hand out the leftover at fixed p_ref, except where the lower SNR would push more of
+        # the window below the decoding threshold and deliver fewer whole packets
+        more = w * (bandwidth_hz / total)
+        before = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio)[2]
+        after = plan_outcome(split, more, p_ref, gains, window, splits=splits, radio=radio)[2]
+        w = np.where(after >= before, more, w)
     p_ref = _least_power(split, w, p_ref, gains, window, splits=splits, radio=radio)
     acc, energy, beta = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,
                                      phi=phi)
+    acc, energy = np.where(run, acc, 0.0), np.where(run, energy, 0.0)
     return OuterSolution(
+        run=run,
         split=split,
         bandwidth_hz=w,
         p_ref=p_ref,
         window_s=window,
-        beta=beta,
+        beta=np.where(run, beta, 0.0),
         accuracy=acc,
         energy_j=energy,
         price=float(lam),
-        objective=objective(acc, energy, queues - ENERGY_TIE_BREAK * v, v),
+        objective=objective(acc, energy, queues, v),
     )

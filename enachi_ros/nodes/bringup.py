@@ -559,15 +559,16 @@ def summary_table(summary: dict[str, Any], title: str) -> Any:
 
     table = Table(title=title)
     short = {"edge_early_stop": "early stop", "edge_deadline": "edge dl", "local_fallback":
-             "local", "dropped": "dropped"}
-    for col in ("robot", "frames", *(short[k] for k in OUTCOME_KINDS), "acc", "J/task",
-                "dl met", "no outc", "dup"):
+             "local", "dropped": "dropped", "skipped": "skipped"}
+    for col in ("robot", "frames", *(short[k] for k in OUTCOME_KINDS), "acc", "answered",
+                "J/task", "dl met", "no outc", "dup"):
         table.add_column(col, justify="left" if col == "robot" else "right")
     rows = [*summary["robots"].items(), ("total", summary["total"])]
     for name, s in rows:
         table.add_row(
             name, str(s["frames_captured"]), *(str(s["outcomes"][k]) for k in OUTCOME_KINDS),
-            _fmt(s["accuracy"]), _fmt(s["energy_per_task_j"], 4), _fmt(s["deadline_met_rate"]),
+            _fmt(s["accuracy"]), _fmt(s["answered_rate"]), _fmt(s["energy_per_task_j"], 4),
+            _fmt(s["deadline_met_rate"]),
             str(s["frames_without_outcome"]), str(s["duplicate_outcomes"]),
             style="bold" if name == "total" else None)
     return table
@@ -607,7 +608,7 @@ def write_plots(out: Path, summary: dict[str, Any], outcomes: list[dict[str, Any
     from enachi_ros.nodes.recorder import LATENCY_FIELDS
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    done = [o for o in outcomes if o["outcome_kind"] != "dropped"]
+    done = [o for o in outcomes if o["outcome_kind"] not in ("dropped", "skipped")]
     if done:
         for name in LATENCY_FIELDS:
             ax.hist([1e3 * float(o[name]) for o in done], bins=40, alpha=0.5,

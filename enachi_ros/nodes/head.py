@@ -35,7 +35,7 @@ from enachi_ros.core.packets import encode_packets
 from enachi_ros.core.quantize import quantize
 from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import fill_packet_msg, image_to_array, to_seconds, to_time
-from enachi_ros.nodes.ledger import DROPPED, LOCAL_FALLBACK, Ledger, Task
+from enachi_ros.nodes.ledger import DROPPED, LOCAL_FALLBACK, SKIPPED, Ledger, Task
 from enachi_ros.nodes.model_runtime import ModelRuntime
 from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
 from enachi_ros.nodes.physical import DEVICE_PARAMS, device_from
@@ -189,6 +189,9 @@ class HeadNode(Node):
         decision, why = self._usable_decision()
         task.deadline_s = capture + (decision.deadline_s if decision else self.p["deadline_s"])
         self.ledger.capture(task)
+        if decision is not None and decision.skip:
+            self._skip(task, decision, now)
+            return
         if decision is None or self.runtime.kind(decision.split_index) == "device_only":
             if decision is None and self.p["local_policy"] == "drop":
                 self._record(self.ledger.close(task.task_id), DROPPED, why, now)
@@ -211,6 +214,21 @@ class HeadNode(Node):
         if age > self.p["decision_timeout_s"]:
             return None, f"stale decision ({age:.2f} s old)"
         return self.decision, ""
+
+    def _skip(self, task: Task, d: SchedulerDecision, now: float) -> None:
+        """The scheduler skipped this frame: no inference; report zero energy so the virtual
+        queue drains by the budget, and record the frame as skipped (unanswered)."""
+        task.policy, task.frame_index = d.policy, d.frame_index
+        task.split_index = d.split_index
+        energy = EnergyReport(
+            robot_id=self.robot_id, task_id=task.task_id, frame_index=d.frame_index
+        )
+        energy.header.stamp = self.get_clock().now().to_msg()
+        self.pub_energy.publish(energy)
+        task.energy = {"total_energy_j": 0.0, "bytes_sent": 0, "packets_sent": 0, "air_s": 0.0}
+        reason = (f"skipped by the scheduler (frame {d.frame_index}): energy budget or nothing "
+                  "deliverable by the deadline")
+        self._record(self.ledger.close(task.task_id), SKIPPED, reason, now)
 
     def _run_local(
         self, task: Task, image: np.ndarray, reason: str, decision: SchedulerDecision | None
@@ -320,7 +338,7 @@ class HeadNode(Node):
         )
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.capture_stamp.sec, msg.capture_stamp.nanosec = task.stamp_key  # exact: joins the frame
-        msg.class_id = int(r.get("class_id", -1)) if kind != DROPPED else -1
+        msg.class_id = int(r.get("class_id", -1)) if kind not in (DROPPED, SKIPPED) else -1
         msg.label = self.runtime.class_names[msg.class_id] if msg.class_id >= 0 else ""
         msg.confidence = float(r.get("confidence", 0.0))
         msg.entropy = float(r.get("entropy", 1.0))
@@ -341,7 +359,7 @@ class HeadNode(Node):
         if kind == LOCAL_FALLBACK and modeled_head_s is not None:
             msg.deadline_met = modeled_head_s <= task.deadline_s - task.capture_s
         else:
-            msg.deadline_met = kind != DROPPED and done_at <= task.deadline_s
+            msg.deadline_met = kind not in (DROPPED, SKIPPED) and done_at <= task.deadline_s
         self.pub_outcome.publish(msg)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-EDGE_EARLY_STOP, EDGE_DEADLINE, LOCAL_FALLBACK, DROPPED = 0, 1, 2, 3
+# InferenceResult.OUTCOME_* (kept here so the ledger stays pure Python)
+EDGE_EARLY_STOP, EDGE_DEADLINE, LOCAL_FALLBACK, DROPPED, SKIPPED = 0, 1, 2, 3, 4
 
 
 @dataclass

@@ -19,7 +19,18 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-OUTCOME_KINDS: tuple[str, ...] = ("edge_early_stop", "edge_deadline", "local_fallback", "dropped")
+import numpy as np
+
+from enachi_ros.core.scoring import ANSWERED, STATUS_CODE
+from enachi_ros.core.scoring import summarize as score
+
+# InferenceResult.OUTCOME_* in code order
+OUTCOME_KINDS: tuple[str, ...] = ("edge_early_stop", "edge_deadline", "local_fallback", "dropped",
+                                  "skipped")
+# How each recorded outcome scores (core.scoring): edge results and local inference are answers.
+_STATUS_OF_KIND = {"edge_early_stop": ANSWERED, "edge_deadline": ANSWERED,
+                   "local_fallback": ANSWERED, "skipped": STATUS_CODE["skipped"],
+                   "dropped": STATUS_CODE["dropped"]}
 LATENCY_FIELDS: tuple[str, ...] = (
     "latency_capture_s", "latency_head_s", "latency_air_s", "latency_tail_s", "latency_total_s")
 # InferenceResult fields in message order: the columns of the task log.
@@ -74,48 +85,56 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
                   ) -> dict[str, Any]:
     """The summary block of one robot (or of all robots: keys include robot_id).
 
+    Scored by the one rule of ``core.scoring`` (the simulator's): a frame is answered when the
+    edge produced a result from received packets or the robot ran the model; a drop, a skip or
+    a frame without any outcome is unanswered and wrong; an answer after the deadline is wrong.
     - frames: the captured frames (capture records) plus, defensively, frames that only an
       outcome revealed (its capture record was missed); keyed by (robot_id, capture stamp).
-    - accuracy: over frames with a known label (from the outcome's ``ground_truth`` or the
-      capture record); a dropped frame and a frame without any outcome count as wrong.
-      ``accuracy_within_deadline`` also counts a result after the deadline as wrong (the
-      paper's and the simulator's metric).
-    - rates and means are over outcomes; ``None`` when there is nothing to average.
+    - accuracy: correct / frames with a known label (from the outcome's ``ground_truth`` or the
+      capture record); ``answered_rate`` over all frames; ``deadline_met_rate`` over the
+      answered frames; ``unanswered`` counts frames by reason.
+    - energy, bytes and early stops are means over outcomes; ``None`` when there are none.
     """
     labels = {(c["robot_id"], c["stamp_ns"]): c["label"] for c in captures}
     per_frame: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for o in outcomes:
         per_frame[(o["robot_id"], o["capture_stamp_ns"])].append(o)
-    frames = set(labels) | set(per_frame)
+    frames = sorted(set(labels) | set(per_frame))
     kinds = Counter(o["outcome_kind"] for o in outcomes)
 
-    correct = correct_in_time = known = 0
-    for key in frames:
+    status = np.full(len(frames), STATUS_CODE["dropped"], dtype=np.int8)
+    right = np.zeros(len(frames), bool)
+    met = np.zeros(len(frames), bool)
+    known = np.zeros(len(frames), bool)
+    for i, key in enumerate(frames):
         results = per_frame.get(key, [])
         truth = next((o["ground_truth"] for o in results if o["ground_truth"] >= 0),
                      labels.get(key, -1))
-        if truth < 0:
-            continue
-        known += 1
-        first = results[0] if results else None  # duplicates: the first outcome counts
-        if first is not None and first["outcome_kind"] != "dropped" and first["class_id"] == truth:
-            correct += 1
-            correct_in_time += bool(first["deadline_met"])
+        known[i] = truth >= 0
+        if results:  # duplicates: the first outcome counts
+            first = results[0]
+            status[i] = _STATUS_OF_KIND.get(first["outcome_kind"], STATUS_CODE["dropped"])
+            right[i] = known[i] and first["class_id"] == truth
+            met[i] = bool(first["deadline_met"])
+    correct = (status == ANSWERED) & right & met
+    scored = score(status, correct, met)
+    labelled = score(status[known], correct[known], met[known])
 
     n = len(outcomes)
     return {
         "frames_captured": len(frames),
         "outcomes": {k: kinds.get(k, 0) for k in OUTCOME_KINDS},
-        "accuracy": correct / known if known else None,
-        # ENACHI's metric: a result after the deadline counts as wrong
-        "accuracy_within_deadline": correct_in_time / known if known else None,
+        "accuracy": labelled["accuracy"],
+        "answered_rate": scored["answered_rate"],
+        "deadline_met_rate": scored["deadline_met_rate"],
+        "unanswered": scored["unanswered"],
         "energy_per_task_j": _mean([o["energy_j"] for o in outcomes]),
-        "deadline_met_rate": _mean([1.0 if o["deadline_met"] else 0.0 for o in outcomes]),
         "bytes_per_task": _mean([o["bytes_sent"] for o in outcomes]),
         "early_stop_rate": kinds.get("edge_early_stop", 0) / n if n else None,
         "fallbacks": kinds.get("local_fallback", 0),
         "frames_without_outcome": sum(1 for key in frames if key not in per_frame),
         "duplicate_outcomes": sum(len(v) - 1 for v in per_frame.values()),
+        "unknown_outcome_kinds": sum(c for k, c in kinds.items() if k not in OUTCOME_KINDS),
     }
 
 
@@ -125,7 +144,7 @@ def latency_summary(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ``middleware_s`` = total - (capture + head + air + tail): what ROS 2 hand-offs, queueing and
     scheduling add on top of compute and the emulated air time.
     """
-    done = [o for o in outcomes if o["outcome_kind"] != "dropped"]
+    done = [o for o in outcomes if o["outcome_kind"] not in ("dropped", "skipped")]
     series = {f: [float(o[f]) for o in done] for f in LATENCY_FIELDS}
     series["middleware_s"] = [
         float(o["latency_total_s"]) - sum(float(o[f]) for f in LATENCY_FIELDS[:-1]) for o in done]

@@ -210,6 +210,7 @@ class SchedulerNode(Node):
             m.policy = d.policy
             m.model_name = self.p["model"]
             s = int(d.split[i])
+            m.skip = not bool(d.run[i])
             m.split_index = s
             m.split_name = self.splits.names[s]
             m.bits = self.p["bits"]
@@ -222,6 +223,7 @@ class SchedulerNode(Node):
             m.energy_budget_j = float(state.budgets_j[i])
             m.channel_gain = float(state.gains[i])
             m.power_law = d.power_law
+            m.decode_skip = bool(d.decode_skip)
             m.importance_order = bool(d.importance_order[i])
             m.partial_ok = bool(d.partial_ok[i])
             m.window_slots = int(d.window_slots[i])

@@ -5,7 +5,10 @@ Feature packets of every robot land in a per-task buffer initialised with the pe
 training mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs once per split over
 all tasks that received new packets (batched across robots), computes the normalized entropy
 and, when it is at most the task's threshold, sends STOP and the result. At the window end the
-result is produced from whatever arrived. Malformed packets are rejected and counted.
+result is produced from whatever arrived, unless the decision asked for a full transmission
+(``partial_ok`` false: the edge needs every packet), in which case an incomplete task gets no
+prediction (outcome dropped, with the packet count): the scoring rule of ``core.scoring``.
+Malformed packets are rejected and counted.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from enachi_ros.core.packets import Reassembler
 from enachi_ros.core.progressive import stop_rule
 from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import payload_from_msg, to_seconds
-from enachi_ros.nodes.ledger import EDGE_DEADLINE, EDGE_EARLY_STOP
+from enachi_ros.nodes.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.nodes.model_runtime import ModelRuntime
 from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_IDS, Param, declare
 from enachi_ros.nodes.physical import RADIO_PARAMS
@@ -164,6 +167,10 @@ class TailNode(Node):
             return float(d.entropy_threshold), bool(d.progressive)
         return self.runtime.theta(task.split), True
 
+    def _needs_all(self, task: _Task) -> bool:
+        d = self.decisions.get((task.robot_id, task.frame_index))
+        return d is not None and not d.partial_ok
+
     def _step(self) -> None:
         if not self.tasks:
             self.stepper.cancel()
@@ -191,12 +198,13 @@ class TailNode(Node):
             elif bool(stop_rule(entropy, theta, progressive)):
                 self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
             elif now >= task.deadline_s - fb:
-                self._finish(
-                    key,
-                    task,
-                    EDGE_DEADLINE,
-                    f"window end with {task.buffer.received_count}/{task.total} packets",
-                )
+                got = task.buffer.received_count
+                if self._needs_all(task):
+                    self._finish(key, task, DROPPED, f"full transmission incomplete at the "
+                                 f"window end: {got}/{task.total} packets (the edge needs all)")
+                else:
+                    self._finish(key, task, EDGE_DEADLINE,
+                                 f"window end with {got}/{task.total} packets")
 
     def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:
         del self.tasks[key]
@@ -216,7 +224,7 @@ class TailNode(Node):
             for _ in range(self.p["feedback_repeats"]):
                 self.pub_feedback[task.robot_id].publish(fb)
         probs = task.probs
-        cls = int(np.argmax(probs))
+        cls = int(np.argmax(probs)) if outcome != DROPPED else -1
         r = InferenceResult(
             robot_id=task.robot_id,
             task_id=task.task_id,
@@ -226,9 +234,9 @@ class TailNode(Node):
         )
         r.header.stamp = stamp
         r.class_id = cls
-        r.label = self.runtime.class_names[cls]
-        r.confidence = float(probs[cls])
-        r.entropy = float(normalized_entropy(probs[None])[0])
+        r.label = self.runtime.class_names[cls] if cls >= 0 else ""
+        r.confidence = float(probs[cls]) if cls >= 0 else 0.0
+        r.entropy = float(normalized_entropy(probs[None])[0]) if cls >= 0 else 1.0
         r.ground_truth = -1
         r.split_index = task.split
         r.packets_received = task.buffer.received_count

@@ -143,6 +143,7 @@ class TransmitterNode(Node):
             loss,
             self.p["loss_feedback_slots"],
             order,
+            decode_skip=bool(d.decode_skip),
         )
         # The robot's head runs device_slowdown times slower than this machine: the window
         # opens after the modeled head time (the real head time is usually shorter).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "config" / "experiments"
@@ -22,8 +23,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=_positive, help="frames per point (shortens any experiment)")
     p.add_argument("--artifact", help="override the config's artifact (model name, dir, "
                    "or 'synthetic')")
-    p.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
-                   help="worker processes for the points of a sweep")
+    p.add_argument("--seeds", type=_positive, help="override the number of seeds of every config")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="worker processes for the jobs (sweep values x seeds x front points); "
+                   "results do not depend on it")
 
 
 def add_parser(subparsers) -> None:
@@ -39,6 +42,9 @@ def add_parser(subparsers) -> None:
                                 "a markdown report headed by the headline table.")
     rep.add_argument("--configs", type=Path, default=EXPERIMENTS_DIR,
                      help="directory of experiment YAML files")
+    rep.add_argument("--quick", action="store_true",
+                     help="reduced run for tests: 2 seeds, 30 frames, first and last sweep "
+                     "values, 3 front budgets, one V scale")
     _common(rep)
     rep.set_defaults(func=reproduce)
 
@@ -50,6 +56,8 @@ def _load(path: Path, args) -> object:
     updates = {}
     if getattr(args, "seed", None) is not None:
         updates["seed"] = args.seed
+    if getattr(args, "seeds", None) is not None:
+        updates["seeds"] = args.seeds
     if args.artifact:
         updates["artifact"] = args.artifact
     return cfg.model_copy(update=updates) if updates else cfg
@@ -80,14 +88,16 @@ def reproduce(args) -> int:
     except ValueError as exc:
         print(f"enachi reproduce: {exc}", file=sys.stderr)
         return 2
-    path = reproduce_all(cfgs, args.out, args.frames, args.workers)
-    print(f"wrote {path}")
+    t0 = time.perf_counter()
+    path = reproduce_all(cfgs, args.out, args.frames, args.workers, quick=args.quick)
+    print(f"wrote {path} in {time.perf_counter() - t0:.0f} s wall time ({args.workers} workers)")
     return 0
 
 
 def _print_table(summary: dict) -> None:
-    keys = ("accuracy", "energy_per_task_j", "deadline_met_rate", "bytes_per_task",
-            "energy_vs_budget", "mean_queue", "early_stop_rate")
-    print(f"{'policy':22s}" + "".join(f"{k[:16]:>17s}" for k in keys))
+    keys = ("accuracy", "answered_rate", "deadline_met_rate", "energy_per_task_j",
+            "bytes_per_task", "energy_vs_budget", "early_stop_rate")
+    print(f"{'policy':30s}" + "".join(f"{k[:16]:>17s}" for k in keys))
     for name, m in summary["policies"].items():
-        print(f"{name:22s}" + "".join(f"{m[k]:17.4g}" for k in keys))
+        print(f"{name:30s}" + "".join(
+            f"{'-':>17s}" if m[k] is None else f"{m[k]:17.4g}" for k in keys))

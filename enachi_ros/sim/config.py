@@ -21,7 +21,7 @@ from enachi_ros.core.params import (
 )
 from enachi_ros.core.policies import POLICY_NAMES
 
-SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "theta")
+SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta")
 
 
 class _Strict(BaseModel):
@@ -97,20 +97,43 @@ class DeviceConfig(_Strict):
 
 
 class SweepConfig(_Strict):
-    parameter: Literal["deadline_s", "radio.bandwidth_hz", "robots.count", "v", "theta"]
+    parameter: Literal["deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta"]
     values: list[float] = Field(min_length=1)
     headline: float | None = None  # the value reported as the headline (default: first)
+
+
+class FrontConfig(_Strict):
+    """The accuracy-energy plane at each sweep value: every budgeted policy runs on the grid
+    ``budgets_j`` x ``v_scales`` (ENACHI.md section 7; V from ``v_scale`` as in
+    ``ExperimentConfig.v_scale``). Unbudgeted policies run once per value (they read
+    neither)."""
+
+    budgets_j: list[float] = Field(min_length=1)
+    v_scales: list[float] = Field(min_length=1)
+
+    @field_validator("budgets_j", "v_scales")
+    @classmethod
+    def _positive(cls, v: list[float]) -> list[float]:
+        if any(not x > 0 for x in v):
+            raise ValueError(f"expected values > 0, got {v}")
+        return sorted(v)
 
 
 class ExperimentConfig(_Strict):
     name: str = "experiment"
     description: str = ""
     seed: int = 0
+    seeds: int = Field(1, ge=1, le=100)  # seeds seed, seed + 1, ...: common random numbers
     frames: int = Field(300, ge=1)
     artifact: str = "fmnist_resnet"  # a model name (committed asset), a directory, or 'synthetic'
     deadline_s: float = Field(0.02, gt=0)
     frame_period_s: float | None = Field(None, gt=0)  # default: the deadline
     v: float = Field(1.0, gt=0)
+    # V relative to the energy scale (overrides v): V = v_scale * N * E_bar^2. The queues are in
+    # joules and the objective weighs V * mean accuracy against sum Q E, so the queue level
+    # where a robot trades accuracy for energy is ~ V / (N E_bar) and the queues settle in about
+    # v_scale / 2 frames whatever the budget and the fleet size.
+    v_scale: float | None = Field(None, gt=0)
     theta: float | None = Field(None, ge=0, le=1)  # entropy threshold (None: calibrated)
     fixed_split: str | None = None  # progressive_fixed's split (None: best at median channel)
     policies: list[str] = Field(default_factory=lambda: list(POLICY_NAMES))
@@ -119,6 +142,7 @@ class ExperimentConfig(_Strict):
     channel: ChannelConfig = ChannelConfig()
     device: DeviceConfig = DeviceConfig()
     sweep: SweepConfig | None = None
+    front: FrontConfig | None = None
 
     @field_validator("policies")
     @classmethod
@@ -143,6 +167,45 @@ class ExperimentConfig(_Strict):
         else:
             data[head] = value
         data["sweep"] = None
+        return ExperimentConfig.model_validate(data)
+
+    @property
+    def effective_v(self) -> float:
+        """The V the policies get: ``v``, or ``v_scale * N * E_bar^2`` when v_scale is set."""
+        if self.v_scale is None:
+            return self.v
+        return self.v_scale * self.robots.count * self.robots.budget_j**2
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
+
+    def point(self, value: float | None, seed: int, budget_j: float | None = None,
+              v_scale: float | None = None) -> ExperimentConfig:
+        """One simulation point: the sweep value, a seed and (on a front) a budget and V."""
+        cfg = self.at(self.sweep.parameter if self.sweep else None, value)
+        update: dict = {"seed": seed, "seeds": 1, "sweep": None, "front": None}
+        if budget_j is not None:
+            update["robots"] = cfg.robots.model_copy(update={"budget_j": budget_j})
+        if v_scale is not None:
+            update["v_scale"] = v_scale
+        return ExperimentConfig.model_validate({**cfg.model_dump(), **{
+            k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in update.items()}})
+
+    def quick(self) -> ExperimentConfig:
+        """A reduced version for tests: 2 seeds, 30 frames, the first and last sweep values,
+        the smallest, middle and largest front budgets and the first V scale."""
+        data = self.model_dump()
+        data.update(seeds=min(self.seeds, 2), frames=min(self.frames, 30))
+        if self.sweep:
+            vals = self.sweep.values
+            keep = sorted({vals[0], vals[-1]})
+            head = self.sweep.headline if self.sweep.headline in keep else None
+            data["sweep"] = {**data["sweep"], "values": keep, "headline": head}
+        if self.front:
+            b = self.front.budgets_j
+            data["front"] = {"budgets_j": sorted({b[0], b[len(b) // 2], b[-1]}),
+                             "v_scales": self.front.v_scales[:1]}
         return ExperimentConfig.model_validate(data)
 
 

@@ -1,10 +1,11 @@
 """``enachi reproduce``: run every experiment config and write ``report.md``.
 
-The report opens with the headline table (the most stringent deadline of the deadline sweep:
-ENACHI against each baseline, accuracy gain and energy reduction in percent), then one section
-per experiment with the reasons for its parameters (the config's description), tables and plots,
-and an automatic verdict per baseline. Hand-written analysis, if present, is appended from
-``NOTES.md`` next to the configs.
+The report opens with the scoring rule, then the headline read off the accuracy-energy fronts
+(per deadline: the accuracy gain at matched energy and the energy reduction at matched accuracy
+against the strongest baseline there, with paired 95% intervals over the seeds; a difference
+inside its interval is a tie), then every other experiment with seed means, intervals and
+verdicts against ENACHI, and the ablation table. The experiment plan and the hand-written
+analysis come from ``NOTES.md`` next to the configs.
 """
 
 from __future__ import annotations
@@ -14,157 +15,226 @@ import platform
 import time
 from pathlib import Path
 
+from enachi_ros.core.policies import ABLATIONS
+from enachi_ros.core.scoring import STATUSES
 from enachi_ros.sim.config import ExperimentConfig
-from enachi_ros.sim.experiment import jobs_for, run_jobs, write_outputs
+from enachi_ros.sim.experiment import Job, jobs_for, run_jobs, write_outputs
 
-BASELINES = ("task_dpp", "progressive_fixed", "neurosurgeon", "edge_only", "device_only")
-ABLATIONS = ("enachi_no_inner", "enachi_no_stop", "enachi_no_importance", "enachi_pacing",
-             "enachi_stop_aware")
-_COLS = ("accuracy", "energy_per_task_j", "deadline_met_rate", "bytes_per_task",
-         "energy_vs_budget", "mean_queue", "early_stop_rate")
-
-
-def _pct(new: float, old: float, base: float | None = None) -> str:
-    """(new - old) / base in percent, base defaulting to old."""
-    base = old if base is None else base
-    return "n/a" if base == 0 else f"{100.0 * (new - old) / abs(base):+.1f}%"
-
-
-def headline_table(policies: dict[str, dict]) -> list[str]:
-    """ENACHI vs each other policy: accuracy gain and energy reduction in percent."""
-    e = policies["enachi"]
-    lines = ["| vs | accuracy ENACHI | accuracy other | accuracy gain | energy ENACHI (mJ) | "
-             "energy other (mJ) | energy reduction | other within budget |",
-             "|---|---|---|---|---|---|---|---|"]
-    for name in (*BASELINES, *ABLATIONS, "oracle"):
-        if name not in policies:
-            continue
-        o = policies[name]
-        e_o, e_e = o["energy_per_task_j"], e["energy_per_task_j"]
-        reduction = _pct(e_o, e_e, base=e_o)
-        lines.append(
-            f"| {name} | {e['accuracy']:.3f} | {o['accuracy']:.3f} | "
-            f"{_pct(e['accuracy'], o['accuracy'])} | {1e3 * e['energy_per_task_j']:.2f} | "
-            f"{1e3 * o['energy_per_task_j']:.2f} | {reduction} | "
-            f"{'yes' if o['energy_vs_budget'] <= 1.05 else 'no'} ({o['energy_vs_budget']:.2f}x) |")
-    return lines
+SCORING = ("Every figure is scored by one rule (`enachi_ros/core/scoring.py`, ENACHI.md section "
+           "7): a task is *answered* when the edge produced its result from at least one "
+           "received packet (all of them for a full transmission) or the robot ran the model "
+           "itself; otherwise it is *unanswered* and counts as wrong, with its reason "
+           f"({', '.join(STATUSES[1:])}). No policy, the oracle included, is credited for a "
+           "prediction made from no data, and an answer after the deadline is wrong. "
+           "Accuracy = correct / all tasks; the deadline-met rate is over answered tasks. "
+           "Every baseline runs under the same long-term energy budget E_bar as ENACHI (a "
+           "drift-plus-penalty gate over {run its plan, skip} with a queue of its own); the "
+           "`*_unbudgeted` baselines appear only as points of their family's front.")
+VERDICT = {"win": "**win**", "loss": "**loss**", "tie": "tie"}
 
 
-def verdicts(policies: dict[str, dict], acc_tol: float = 0.005,
-             energy_tol: float = 0.02) -> list[str]:
-    """One line per baseline: does ENACHI beat it on accuracy, energy, both? Differences below
-    ``acc_tol`` (absolute) and ``energy_tol`` (relative) count as ties."""
-    e = policies["enachi"]
-    out = []
-    for name in BASELINES:
-        if name not in policies:
-            continue
-        o = policies[name]
-        d_acc = e["accuracy"] - o["accuracy"]
-        d_energy = (o["energy_per_task_j"] - e["energy_per_task_j"]) / max(
-            o["energy_per_task_j"], 1e-12)
-        acc = 0 if abs(d_acc) <= acc_tol else (1 if d_acc > 0 else -1)
-        energy = 0 if abs(d_energy) <= energy_tol else (1 if d_energy > 0 else -1)
-        budget = (f"{o['energy_vs_budget']:.2f}x vs ENACHI {e['energy_vs_budget']:.2f}x the "
-                  "budget")
-        if acc >= 0 and energy >= 0:
-            out.append(f"- ENACHI beats **{name}** on both accuracy and energy."
-                       if acc > 0 and energy > 0 else
-                       f"- ENACHI and **{name}** are level here (accuracy within "
-                       f"{acc_tol:.3f}, energy within {100 * energy_tol:.0f}%)."
-                       if acc == 0 and energy == 0 else
-                       f"- ENACHI is at least as good as **{name}** on both (one is a tie).")
-        elif acc > 0:
-            out.append(f"- ENACHI is more accurate than **{name}** but spends more energy "
-                       f"({budget}).")
-        elif energy > 0:
-            out.append(f"- **{name}** is more accurate ({o['accuracy']:.3f} vs "
-                       f"{e['accuracy']:.3f}) but spends more energy ({budget}).")
-        else:
-            out.append(f"- **{name}** beats ENACHI on accuracy and energy here.")
-    return out
+def _mj(x: float | None) -> str:
+    return "-" if x is None else f"{1e3 * x:.2f}"
 
 
-def point_table(points: list[dict], param: str | None) -> list[str]:
-    """Rows: policies (x each sweep value); columns: the main metrics."""
-    lines = [f"| {param or 'point'} | policy | " + " | ".join(_COLS) + " |",
-             "|---|---|" + "---|" * len(_COLS)]
-    for p in points:
-        for name, m in p["policies"].items():
-            cells = " | ".join(f"{m[c]:.4g}" for c in _COLS)
-            lines.append(f"| {p['value'] if p['value'] is not None else '-'} | {name} | {cells} |")
-    return lines
+def _f(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
 
 
-def sweep_table(points: list[dict], param: str, key: str) -> list[str]:
-    """Compact: one row per sweep value, one column per policy, the metric ``key``."""
-    names = list(points[0]["policies"])
-    lines = [f"| {param} | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for p in points:
-        lines.append(f"| {p['value']:g} | " + " | ".join(
-            f"{p['policies'][n][key]:.4g}" for n in names) + " |")
-    return lines
+def _ci(d: dict, scale: float = 1.0, digits: int = 3) -> str:
+    if d["n"] == 0:
+        return "n/a"
+    return f"{scale * d['mean']:+.{digits}f} ± {scale * d['half_width']:.{digits}f}"
 
 
 def reproduce_all(cfgs: list[ExperimentConfig], out: Path, frames: int | None = None,
-                  workers: int = 1) -> Path:
-    """Run all configs (points spread over ``workers`` processes) and write report.md."""
+                  workers: int = 1, quick: bool = False) -> Path:
+    """Run all configs (jobs spread over ``workers`` processes) and write report.md."""
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    jobs, owners = [], []
+    if quick:
+        cfgs = [c.quick() for c in cfgs]
+    jobs: list[Job] = []
+    owners: list[int] = []
     for i, cfg in enumerate(cfgs):
         for job in jobs_for(cfg, frames):
             jobs.append(job)
             owners.append(i)
-    results = run_jobs(jobs, workers)
+    # longest first (more robots, later deadlines), so the pool's last jobs are short ones
+    order = sorted(range(len(jobs)), key=lambda k: -_cost(jobs[k]))
+    done = run_jobs([jobs[k] for k in order], workers)
+    results: list[dict] = [{}] * len(jobs)
+    for k, r in zip(order, done, strict=True):
+        results[k] = r
     summaries = []
     for i, cfg in enumerate(cfgs):
         mine = [r for r, o in zip(results, owners, strict=True) if o == i]
         summaries.append(write_outputs(cfg, mine, out / cfg.name, frames))
     wall = time.perf_counter() - t0
     path = out / "report.md"
-    text = _report(cfgs, summaries, wall, frames, workers=workers, out=out)
+    text = _report(cfgs, summaries, wall, frames, workers=workers, quick=quick, jobs=len(jobs))
     path.write_text("\n".join(text) + "\n")
     return path
 
 
-def _headline_source(summaries: list[dict]) -> tuple[dict, float | None]:
-    for s in summaries:
-        if s["sweep"] and s["sweep"]["parameter"] == "deadline_s":
-            point = min(s["points"], key=lambda p: p["value"])
-            return point["policies"], point["value"]
-    return summaries[0]["policies"], None
+def _cost(job: Job) -> float:
+    cfg = job.cfg.point(job.value, job.seed, job.budget_j, job.v_scale)
+    return cfg.robots.count * len(job.policies) * cfg.deadline_s
 
 
-def _report(cfgs, summaries, wall, frames, *, workers, out: Path) -> list[str]:
-    head, deadline = _headline_source(summaries)
+def front_section(summary: dict) -> list[str]:
+    """Per plane (sweep value): the comparison table at each reference energy."""
+    param = summary["sweep"]["parameter"] if summary["sweep"] else "point"
+    lines = []
+    for plane in summary["planes"]:
+        v = plane["value"]
+        label = f"T_d = {1e3 * v:g} ms" if param == "deadline_s" else f"{param} = {v}"
+        lines += [f"### {label}", "",
+                  "| reference energy (mJ/task) | ENACHI accuracy | strongest baseline there | "
+                  "its accuracy | gain (points, 95% CI) | gain | verdict | baseline needing "
+                  "least energy for ENACHI's accuracy | its energy (mJ) | ENACHI energy (mJ) | "
+                  "energy reduction (95% CI) | verdict |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for row in plane["compare"]:
+            g, r = row.get("gain"), row.get("reduction")
+            if g is None:
+                continue
+            rel = "n/a" if g["relative"] is None else f"{100 * g['relative']:+.0f}%"
+            if r["n"] == 0 and r["seeds_unreachable"]:
+                # as strong as the accuracy gain says: a tie if that difference is noise
+                red, red_v = "no baseline reaches it", VERDICT[g["verdict"]]
+            elif r["n"] == 0:
+                red, red_v = "n/a (ENACHI accuracy 0)", "-"
+            else:
+                red = _ci(r, 100.0, 0) + "%" + (f" ({r['seeds_unreachable']} seeds: "
+                                                 "unreachable)" if r["seeds_unreachable"] else "")
+                red_v = VERDICT[r["verdict"]]
+            lines.append(
+                f"| {_mj(row['energy_j'])} | {_f(row['accuracy']['enachi'])} | {g['baseline']} | "
+                f"{_f(row['accuracy'][g['baseline']])} | {_ci(g)} | {rel} | "
+                f"{VERDICT[g['verdict']]} | {r['baseline']} (accuracy {_f(r['accuracy'])}) | "
+                f"{_mj(r['energy_j'][r['baseline']])} | {_mj(r['energy_j']['enachi'])} | {red} | "
+                f"{red_v} |")
+        names = list(plane["compare"][0]["vs"]) if plane["compare"] else []
+        if names:
+            lines += ["", "ENACHI minus each baseline's front, accuracy points at matched energy "
+                      "(95% CI; verdict):", "",
+                      "| baseline | " + " | ".join(f"{_mj(r['energy_j'])} mJ"
+                                                 for r in plane["compare"]) + " |",
+                      "|---|" + "---|" * len(plane["compare"])]
+            for b in names:
+                cells = [f"{_ci(r['vs'][b])} {VERDICT[r['vs'][b]['verdict']]}"
+                         for r in plane["compare"]]
+                lines.append(f"| {b} | " + " | ".join(cells) + " |")
+        lines += ["", *diagnostics(summary, v), ""]
+    return lines
+
+
+def diagnostics(summary: dict, value) -> list[str]:
+    """What ENACHI and the baselines did at one sweep value (the 'why'): answered rate,
+    packets and early stops per task, the splits they ran, at the first V of each budget."""
+    pts = [p for p in summary["points"] if p["value"] == value and (
+        p["v_scale"] is None or summary["front"] is None
+        or p["v_scale"] == summary["front"]["v_scales"][0])]
+    lines = ["<details><summary>what the policies did (seed means; first V scale)</summary>", "",
+             "| E_bar (mJ) | policy | accuracy | answered | energy (mJ) | packets/task | "
+             "early stop | splits run (share of tasks) | unanswered by reason |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for p in sorted(pts, key=lambda p: (p["budget_j"] is None, p["budget_j"] or 0)):
+        for name, m in p["policies"].items():
+            splits = ", ".join(f"{k} {v:.2f}" for k, v in sorted(
+                m["split_share"].items(), key=lambda kv: -kv[1]) if v and v >= 0.01)
+            un = ", ".join(f"{k} {c}" for k, c in m["unanswered"].items() if c)
+            lines.append(f"| {_mj(p['budget_j'])} | {name} | {_f(m['accuracy'])} | "
+                         f"{_f(m['answered_rate'])} | {_mj(m['energy_per_task_j'])} | "
+                         f"{_f(m['packets_per_task'], 2)} | {_f(m['early_stop_rate'], 2)} | "
+                         f"{splits or '-'} | {un or '-'} |")
+    return [*lines, "", "</details>"]
+
+
+def sweep_section(summary: dict) -> list[str]:
+    """Seed means with intervals, and ENACHI's paired difference against every policy."""
+    param = summary["sweep"]["parameter"] if summary["sweep"] else "point"
+    points = [p for p in summary["points"] if p["budget_j"] is None]
+    names = list(points[0]["policies"])
+    lines = ["Accuracy (seed mean ± 95% CI) and device energy per task (mJ):", "",
+             f"| {param} | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for p in points:
+        cells = [f"{_f(p['policies'][n]['accuracy'])} ± "
+                 f"{p['ci'][n]['accuracy']['half_width']:.3f} "
+                 f"({_mj(p['policies'][n]['energy_per_task_j'])} mJ, "
+                 f"{p['policies'][n]['energy_vs_budget']:.2f}x E_bar)" for n in names]
+        lines.append(f"| {p['value']} | " + " | ".join(cells) + " |")
+    if "enachi" in names:
+        others = [n for n in names if n != "enachi"]
+        lines += ["", "ENACHI minus each policy, paired over seeds: accuracy points (95% CI) "
+                  "and energy (mJ); verdict on accuracy:", "",
+                  f"| {param} | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
+        for p in points:
+            cells = [_minus_cell(p, n) for n in others]
+            lines.append(f"| {p['value']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _minus_cell(point: dict, name: str) -> str:
+    """ENACHI minus ``name`` at one point: accuracy (with verdict) and energy, paired."""
+    d = point["enachi_minus"][name]
+    return (f"{_ci(d['accuracy'])} {VERDICT[d['accuracy']['verdict']]}; "
+            f"{_ci(d['energy_per_task_j'], 1e3, 2)} mJ")
+
+
+def ablation_section(summary: dict) -> list[str]:
+    """One row per mechanism removed: ENACHI minus the ablation, accuracy and energy."""
+    param = summary["sweep"]["parameter"] if summary["sweep"] else "point"
+    points = [p for p in summary["points"] if p["budget_j"] is None]
+    present = [a for a in (*ABLATIONS, "task_dpp") if a in points[0]["policies"]]
+    what = {"enachi_no_tracking": "reference tracking (constant power, outage skipping kept)",
+            "enachi_no_skip": "outage skipping (tracking law transmits into undecodable slots)",
+            "enachi_no_stop": "entropy early stop", "enachi_no_importance":
+            "importance order (random send order)", "enachi_pacing":
+            "tracking replaced by budget pacing", "enachi_stop_aware":
+            "stop-aware energy plan (added, not removed)", "task_dpp":
+            "tracking and early stop (task-level DPP)"}
+    lines = ["ENACHI minus each ablation, paired over seeds: accuracy points and energy (mJ) "
+             "per task (95% CI); **win** = the mechanism helps, **loss** = it hurts:", "",
+             "| mechanism removed | " + " | ".join(f"{param} = {p['value']}" for p in points)
+             + " |", "|---|" + "---|" * len(points)]
+    for a in present:
+        cells = [_minus_cell(p, a) for p in points]
+        lines.append(f"| {what.get(a, a)} (`{a}`) | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _report(cfgs, summaries, wall, frames, *, workers, quick, jobs) -> list[str]:
     lines = ["# ENACHI reproduction report", "",
-             f"Wall time {wall:.0f} s on {os.cpu_count()} cores ({workers} workers), "
-             f"{platform.platform()}; frames per point: "
-             f"{frames or 'as in each config'}; seeds as in each config.", "",
-             "## Headline: the most stringent deadline"
-             + (f" (T_d = {1e3 * deadline:g} ms)" if deadline else ""), ""]
-    if "enachi" in head:
-        lines += [*headline_table(head), ""]
-        lines += ["Accuracy gain = (ENACHI - other) / other; energy reduction = (other - "
-                  "ENACHI) / other (device energy per task). A task that misses its deadline "
-                  "counts as wrong. 'within budget': time-average energy <= 1.05 x E_bar.", ""]
-        lines += [*verdicts(head), ""]
+             f"Wall time {wall:.0f} s on {os.cpu_count()} cores ({workers} workers, {jobs} "
+             f"simulation jobs), {platform.platform()}; "
+             f"{'QUICK (reduced) run; ' if quick else ''}frames per job: "
+             f"{frames or 'as in each config'}; seeds per point: "
+             f"{', '.join(sorted({str(len(s['seeds'])) for s in summaries}))}.", "",
+             "## Scoring", "", SCORING, ""]
+    fronts = [(c, s) for c, s in zip(cfgs, summaries, strict=True) if s["planes"]]
+    for cfg, s in fronts:
+        lines += [f"## Headline: accuracy-energy fronts ({cfg.name})", "",
+                  cfg.description.strip(), "", f"![fronts]({cfg.name}/fronts.png)", "",
+                  "Each reference energy is a budget of the grid. *Gain*: ENACHI's front minus "
+                  "the front of the baseline most accurate at that energy. *Energy reduction*: "
+                  "1 - (ENACHI's energy / the least energy any baseline's front needs) for the "
+                  "accuracy ENACHI reaches there. Fronts are upper hulls of each family's "
+                  "operating points and (0, 0) (time-sharing), per seed; intervals are paired "
+                  "over seeds.", "", *front_section(s)]
     for cfg, s in zip(cfgs, summaries, strict=True):
+        if s["planes"]:
+            continue
+        ablation = any(a in s["policies"] for a in ABLATIONS)
         lines += [f"## {cfg.name}", "", cfg.description.strip(), ""]
+        lines += ablation_section(s) if ablation else sweep_section(s)
+        lines += [""]
         if s["sweep"] and len(s["points"]) > 1:
-            param = s["sweep"]["parameter"]
-            lines += ["Accuracy:", "", *sweep_table(s["points"], param, "accuracy"), ""]
-            lines += ["Device energy per task (J):", ""]
-            lines += [*sweep_table(s["points"], param, "energy_per_task_j"), ""]
-            lines += ["Time-average energy / budget:", ""]
-            lines += [*sweep_table(s["points"], param, "energy_vs_budget"), ""]
             lines += [f"![{cfg.name}]({cfg.name}/sweep.png)", ""]
-        lines += ["<details><summary>all metrics</summary>", ""]
-        lines += point_table(s["points"], s["sweep"]["parameter"] if s["sweep"] else None)
-        lines += ["", "</details>", "", f"![{cfg.name} timeline]({cfg.name}/timeline.png)", ""]
+        lines += [f"![{cfg.name} timeline]({cfg.name}/timeline.png)", ""]
     notes = Path(__file__).resolve().parents[2] / "config" / "experiments" / "NOTES.md"
     if notes.is_file():
-        lines += ["## Analysis", "", notes.read_text().strip(), ""]
-    lines += [f"Raw outputs: {out}/<experiment>/summary.json, frames.csv."]
+        lines += ["## Plan and analysis (config/experiments/NOTES.md)", "",
+                  notes.read_text().strip(), ""]
     return lines

@@ -4,11 +4,16 @@ Per frame: the channel advances by one frame of slots (the same trace for every 
 robot draws a real held-out sample (the same for every policy), each policy decides from its own
 virtual queues, and then all policies' tasks run through one batched slot loop that calls the
 core's packet-level objects (power controllers, ``ProgressiveSender``, ``EdgeBuffer``, stop
-rule): what is simulated is what the ROS transmitter runs. A task's outcome is read from the
-traces at the importance-order prefix the edge held when it answered (at the STOP or at the
-window end); a task that misses its deadline is wrong. Randomness comes from independent,
-seeded streams (channel, samples, residual losses, send orders), so runs are deterministic for a
-seed and policies see common random numbers.
+rule): what is simulated is what the ROS transmitter runs. Every task is scored by the one rule
+of ``core.scoring``: it is answered when the edge received at least one packet (and, for a full
+transmission, all of them) or the robot ran the model; otherwise it is unanswered, wrong, and
+counted under its reason. An answered task's prediction is read from the traces at the
+importance-order prefix the edge held when it answered (at the STOP or at the window end); the
+traces hold outcomes for prefixes only, so an answered task whose received packets form no
+prefix (possible with a random send order) is scored wrong, a lower bound. A task answered after
+its deadline is wrong. Randomness comes from independent, seeded streams (channel, samples,
+residual losses, send orders), so runs are deterministic for a seed and policies see common
+random numbers.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from enachi_ros.core.channel import (
     load_snr_traces,
     slot_capacity_bits,
 )
-from enachi_ros.core.deadline import deadline_met, feasible
+from enachi_ros.core.deadline import feasible
 from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
 from enachi_ros.core.power import make_power_controller
 from enachi_ros.core.progressive import (
@@ -39,6 +44,7 @@ from enachi_ros.core.progressive import (
     stop_rule,
 )
 from enachi_ros.core.queues import VirtualQueues
+from enachi_ros.core.scoring import summarize, task_correct, task_status
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.sim.config import ExperimentConfig
 from enachi_ros.sim.synthetic import write_synthetic_artifact
@@ -68,8 +74,11 @@ def load_inputs(cfg: ExperimentConfig) -> tuple[SplitTable, Traces]:
 
 @dataclass
 class TaskOutcomes:
-    """Per task (a flat batch of policies x robots) what one frame produced."""
+    """Per task (a flat batch of policies x robots) what one frame produced; ``status`` is the
+    scoring rule's code (``core.scoring.STATUSES``)."""
 
+    status: np.ndarray
+    split: np.ndarray
     correct: np.ndarray
     energy_j: np.ndarray
     met: np.ndarray
@@ -95,8 +104,8 @@ def run_slots(
     n = h_est.size
     n_pol = len(decs)
     cat = lambda key: np.concatenate([np.asarray(getattr(d, key)) for d in decs])  # noqa: E731
-    split, w = cat("split"), cat("bandwidth_hz")
-    slots, theta = cat("window_slots"), cat("entropy_threshold")
+    run, split, w = cat("run"), cat("split"), cat("bandwidth_hz")
+    slots, theta = np.where(run, cat("window_slots"), 0), cat("entropy_threshold")
     progressive, partial_ok = cat("progressive"), cat("partial_ok")
     importance = cat("importance_order")
     gains = np.tile(slot_gains, (n_pol, 1))
@@ -113,17 +122,21 @@ def run_slots(
     sender = ProgressiveSender(splits.packet_bits[split], slots, cat("feedback_delay_slots"),
                                order)
     edge = EdgeBuffer(split.size, k_max)
-    groups = []
+    # one batched controller per power law and outage-skip switch (elementwise: the same as
+    # one per policy, with a fraction of the per-slot calls)
+    by_law: dict[tuple[str, bool], list[int]] = {}
     for i, d in enumerate(decs):
-        idx = np.arange(i * n, (i + 1) * n)
-        ctrl = make_power_controller(d.power_law, d.p_ref, h_est, d.bandwidth_hz,
-                                     d.window_slots, radio=radio)
+        by_law.setdefault((d.power_law, bool(d.decode_skip)), []).append(i)
+    p_ref = cat("p_ref")
+    groups = []
+    for (law, skip), members in by_law.items():
+        idx = np.concatenate([np.arange(i * n, (i + 1) * n) for i in members])
+        ctrl = make_power_controller(law, p_ref[idx], np.tile(h_est, len(members)), w[idx],
+                                     slots[idx], radio=radio, decode_skip=skip)
         groups.append((idx, ctrl))
-    energy = splits.compute_j[split].astype(float)
+    energy = np.where(run, splits.compute_j[split], 0.0)
     stopped = np.zeros(split.size, bool)
     k_stop = np.zeros(split.size, int)
-    sender.stop(0, target == 0)  # the oracle knows nothing needs sending
-    stopped |= target == 0
     k_prev = np.zeros(split.size, int)
     tau = radio.slot_s
     for t in range(int(slots.max(initial=0))):
@@ -153,12 +166,19 @@ def run_slots(
         stopped |= stop
         sender.stop(t + 1, stop)
         k_prev = k
+    tx = splits.transmits[split]
     k_final = np.where(stopped, k_stop, edge.prefix())
-    ok_split = feasible(deadline_s, splits, radio.slot_s, radio.feedback_s)[split]
-    met = deadline_met(ok_split, splits.transmits[split], partial_ok, k_final, k_tot)
-    correct = met & traces.correct[split, sample, k_final]
+    # what the edge held when it answered: everything received by the STOP or the window end
+    received = np.where(stopped, np.maximum(k_stop, 1), edge.count())
+    status = task_status(run=run, transmits=tx, window_slots=slots, packets_received=received,
+                         num_packets=k_tot, partial_ok=partial_ok)
+    met = feasible(deadline_s, splits, radio.slot_s, radio.feedback_s)[split]
+    predicted = np.where(tx, (k_final >= 1) & traces.correct[split, sample, k_final],
+                         traces.correct[split, sample, 0])
+    correct = task_correct(status, predicted, met)
     early = stopped & progressive & (k_final < k_tot)  # stopped before the last packet
-    return TaskOutcomes(correct, energy, met, sender.bits_sent / 8.0, early, k_final)
+    return TaskOutcomes(status, np.where(run, split, -1), correct, energy, met,
+                        sender.bits_sent / 8.0, early, k_final)
 
 
 @dataclass
@@ -166,40 +186,48 @@ class PolicyStats:
     """Running sums for one policy at one experiment point."""
 
     queues: VirtualQueues
-    correct: float = 0.0
+    split_names: tuple[str, ...]
     energy: float = 0.0
-    met: float = 0.0
     bytes: float = 0.0
     early: float = 0.0
     packets: float = 0.0
     queue_sum: float = 0.0
-    tasks: int = 0
     decide_s: float = 0.0
     frames: int = 0
+    status: list = field(default_factory=list)
+    splits: list = field(default_factory=list)
+    correct: list = field(default_factory=list)
+    met: list = field(default_factory=list)
     rows: list = field(default_factory=list)
 
     def add(self, o: TaskOutcomes, frame: int, decide_s: float) -> None:
         q = self.queues.update(o.energy_j)
-        self.correct += o.correct.sum()
+        self.status.append(o.status)
+        self.splits.append(o.split)
+        self.correct.append(o.correct)
+        self.met.append(o.met)
         self.energy += o.energy_j.sum()
-        self.met += o.met.sum()
         self.bytes += o.bytes_sent.sum()
         self.early += o.early_stop.sum()
         self.packets += o.packets.sum()
         self.queue_sum += q.mean()
-        self.tasks += o.correct.size
         self.decide_s += decide_s
         self.frames += 1
-        self.rows.append((frame, o.correct.mean(), o.energy_j.mean(), o.met.mean(),
+        self.rows.append((frame, o.correct.mean(), (o.status == 0).mean(), o.energy_j.mean(),
                           o.bytes_sent.mean(), q.mean(), o.early_stop.mean()))
 
-    def summary(self) -> dict[str, float]:
-        t = max(self.tasks, 1)
+    def summary(self) -> dict:
+        """The scoring rule's metrics (core.scoring.summarize) plus energy, bytes and queues."""
+        scored = summarize(np.concatenate(self.status), np.concatenate(self.correct),
+                           np.concatenate(self.met)) if self.status else summarize([], [], [])
+        t = max(scored["tasks"], 1)
         ratio = self.queues.average_energy / self.queues.budgets
+        split = np.concatenate(self.splits) if self.splits else np.zeros(0, int)
+        share = {name: float((split == i).sum()) / t for i, name in enumerate(self.split_names)}
         return {
-            "accuracy": self.correct / t,
+            **scored,
+            "split_share": share,  # fraction of all tasks run at each split (rest: skipped)
             "energy_per_task_j": self.energy / t,
-            "deadline_met_rate": self.met / t,
             "bytes_per_task": self.bytes / t,
             "energy_vs_budget": float(ratio.mean()),
             "energy_vs_budget_max": float(ratio.max()),
@@ -207,7 +235,6 @@ class PolicyStats:
             "early_stop_rate": self.early / t,
             "packets_per_task": self.packets / t,
             "decision_ms": 1e3 * self.decide_s / max(self.frames, 1),
-            "tasks": self.tasks,
         }
 
 
@@ -234,9 +261,9 @@ def run_point(
     period = cfg.frame_period_s or cfg.deadline_s
     frame_slots = max(1, math.ceil(period / radio.slot_s - 1e-9))
     budgets = np.full(n, cfg.robots.budget_j)
-    policies: list[Policy] = [make_policy(p, cfg.v, cfg.theta, cfg.fixed_split)
+    policies: list[Policy] = [make_policy(p, cfg.effective_v, cfg.theta, cfg.fixed_split)
                               for p in cfg.policies]
-    stats = {p.name: PolicyStats(VirtualQueues(budgets)) for p in policies}
+    stats = {p.name: PolicyStats(VirtualQueues(budgets), splits.names) for p in policies}
     k_max = splits.packet_bits.shape[1]
     n_samples = traces.correct.shape[1]
     h_est = None

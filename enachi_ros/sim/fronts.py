@@ -1,0 +1,139 @@
+"""Accuracy-energy fronts and the comparisons read off them (ENACHI.md section 7).
+
+A policy's operating points (energy per task, accuracy) come from its runs at different budgets
+E_bar and weights V. Its *front* is the most accuracy it can reach with at most a given energy:
+the upper concave hull of its points and of the origin (skipping every task costs nothing and
+answers nothing), made non-decreasing. Points between two operating points are reachable by
+time-sharing between them, so the hull, not only the points, is what the policy can do; the
+same construction is used for every policy, baselines included.
+
+From the fronts: the accuracy gain at matched energy (each front read at the same energy) and
+the energy reduction at matched accuracy (the energy each front needs for the same accuracy),
+each against the strongest baseline at that point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Front:
+    """Vertices of a front, energy increasing, accuracy non-decreasing, starting at (0, 0)."""
+
+    energy: np.ndarray
+    accuracy: np.ndarray
+
+    @classmethod
+    def of(cls, energy, accuracy) -> Front:
+        e = np.concatenate([[0.0], np.asarray(energy, float)])
+        a = np.concatenate([[0.0], np.asarray(accuracy, float)])
+        ok = np.isfinite(e) & np.isfinite(a) & (e >= 0)
+        e, a = e[ok], a[ok]
+        order = np.lexsort((-a, e))  # by energy, best accuracy first at equal energy
+        hull: list[tuple[float, float]] = []
+        for x, y in zip(e[order], a[order], strict=True):
+            if hull and x == hull[-1][0]:
+                continue  # same energy, lower accuracy
+            while len(hull) >= 2:  # upper hull: drop a vertex under the chord
+                (x0, y0), (x1, y1) = hull[-2], hull[-1]
+                if (y1 - y0) * (x - x0) <= (y - y0) * (x1 - x0):
+                    hull.pop()
+                else:
+                    break
+            hull.append((x, y))
+        xs, ys = np.array(hull).T
+        peak = int(np.argmax(ys))  # beyond the best point more energy buys nothing
+        return cls(xs[: peak + 1], ys[: peak + 1])
+
+    def accuracy_at(self, energy) -> np.ndarray:
+        """The most accuracy reachable with at most ``energy`` per task."""
+        return np.interp(np.asarray(energy, float), self.energy, self.accuracy)
+
+    def energy_for(self, accuracy) -> np.ndarray:
+        """The least energy per task that reaches ``accuracy`` (inf if the front never does)."""
+        a = np.asarray(accuracy, float)
+        if self.energy.size == 1:  # only the origin
+            return np.where(a <= 0, 0.0, np.inf)
+        out = np.interp(a, self.accuracy, self.energy)
+        return np.where(a > self.accuracy[-1] + 1e-12, np.inf, out)
+
+    @property
+    def best(self) -> tuple[float, float]:
+        """(energy, accuracy) of the most accurate vertex."""
+        return float(self.energy[-1]), float(self.accuracy[-1])
+
+
+def family(policy: str) -> str:
+    """The baseline a policy belongs to: ``edge_only_unbudgeted`` is an operating point of
+    ``edge_only`` (the baseline without its budget gate)."""
+    return policy.removesuffix("_unbudgeted")
+
+
+def fronts_by_family(points: list[tuple[str, float, float]]) -> dict[str, Front]:
+    """``(policy, energy, accuracy)`` operating points -> one front per policy family."""
+    grouped: dict[str, list[tuple[float, float]]] = {}
+    for policy, energy, accuracy in points:
+        grouped.setdefault(family(policy), []).append((energy, accuracy))
+    return {name: Front.of(*np.array(pts).T) for name, pts in grouped.items()}
+
+
+def compare_at(
+    per_seed: list[list[tuple[str, float, float]]],
+    energies: list[float],
+    baselines: tuple[str, ...],
+    ours: str = "enachi",
+) -> list[dict]:
+    """Read every seed's fronts at each reference energy; compare ``ours`` with the strongest
+    baseline family there (paired over seeds).
+
+    ``per_seed``: per seed, the ``(policy, energy, accuracy)`` operating points. Per reference
+    energy E and seed:
+    - accuracy gain at matched energy: ``ours``'s front at E minus the front of the baseline
+      that is most accurate at E (on the seed mean);
+    - energy reduction at matched accuracy: with A = ``ours``'s front at E in that seed,
+      ``1 - E_ours(A) / E_base(A)`` against the baseline that needs the least energy for it;
+      a seed where no point of that baseline reaches A is counted as unreachable, not averaged.
+    """
+    from enachi_ros.sim.stats import mean_ci, paired
+
+    fronts = [fronts_by_family(points) for points in per_seed]
+    names = [b for b in baselines if all(b in f for f in fronts)]
+    out = []
+    for e_ref in energies:
+        acc = {name: np.array([f[name].accuracy_at(e_ref) for f in fronts])
+               for name in (ours, *names)}
+        row: dict = {"energy_j": e_ref, "accuracy": {k: float(v.mean()) for k, v in acc.items()},
+                     "vs": {b: paired(acc[ours], acc[b]).as_dict() for b in names}}
+        if names:
+            strongest = max(names, key=lambda b: acc[b].mean())
+            gain = paired(acc[ours], acc[strongest])
+            base = float(acc[strongest].mean())
+            row["gain"] = {"baseline": strongest, **gain.as_dict(),
+                           "relative": gain.mean / base if base > 0 else None}
+            need = {name: np.array([f[name].energy_for(a) for f, a in zip(fronts, acc[ours],
+                                                                          strict=True)])
+                    for name in (ours, *names)}
+            cheapest = min(names, key=lambda b: (np.isinf(need[b]).sum(),
+                                                 float(np.mean(need[b][np.isfinite(need[b])]))
+                                                 if np.isfinite(need[b]).any() else np.inf))
+            something = acc[ours] > 0  # at accuracy 0 there is nothing to match
+            reach = np.isfinite(need[cheapest]) & something
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(reach, 1.0 - need[ours] / need[cheapest], np.nan)
+            row["reduction"] = {
+                "baseline": cheapest, "accuracy": float(acc[ours].mean()),
+                **mean_ci(ratio).as_dict(),
+                "energy_j": {k: _finite_mean(v) for k, v in need.items()},
+                "seeds_unreachable": int((~reach & something).sum()),
+                "seeds_zero_accuracy": int((~something).sum()),
+            }
+        out.append(row)
+    return out
+
+
+def _finite_mean(values: np.ndarray) -> float | None:
+    ok = np.isfinite(values)
+    return float(values[ok].mean()) if ok.any() else None
