@@ -19,6 +19,8 @@ ARGUMENTS = {
     "robots": ("3", "number of robots (robot1 .. robotN)"),
     "policy": ("enachi", "scheduling policy"),
     "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
+    "energy_budget_j": ("", "long-term device energy budget E_bar per task (J); empty: "
+                        "config/edge.yaml's"),
     "source": ("fmnist", "camera source of every robot"),
     "frame_rate": ("5.0", "camera frames per second per robot"),
     "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
@@ -43,6 +45,7 @@ def _includes(context) -> list:
             "robot_ids": ",".join(robot_ids),
             "policy": arg(context, "policy"),
             "fixed_split": arg(context, "fixed_split"),
+            "energy_budget_j": arg(context, "energy_budget_j"),
         },
     )
     robots = [

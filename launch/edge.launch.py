@@ -23,6 +23,8 @@ ARGUMENTS = {
     "policy": ("enachi", "scheduling policy of the core (enachi or a baseline)"),
     "model": ("fmnist_resnet", "registered split model"),
     "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
+    "energy_budget_j": ("", "long-term device energy budget E_bar per task (J); empty: the "
+                        "parameter file's"),
     "params_file": ("", "parameter file (default: share/enachi_ros/config/edge.yaml)"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
@@ -51,13 +53,22 @@ def _nodes(context) -> list:
 
     return [
         *dds_env_actions(context),
-        node(
-            "scheduler_node",
-            "scheduler",
-            {"policy": arg(context, "policy"), "fixed_split": arg(context, "fixed_split")},
-        ),
+        node("scheduler_node", "scheduler", _scheduler_overrides(context)),
         node("tail_node", "tail"),
     ]
+
+
+def _scheduler_overrides(context) -> dict:
+    overrides = {"policy": arg(context, "policy"), "fixed_split": arg(context, "fixed_split")}
+    budget = arg(context, "energy_budget_j")
+    if budget:
+        try:
+            overrides["energy_budget_j"] = float(budget)
+        except ValueError:
+            raise ValueError(
+                f"energy_budget_j: expected a number of joules, got {budget!r}"
+            ) from None
+    return overrides
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -143,3 +143,20 @@ def test_killing_the_tail_makes_robots_fall_back_and_keeps_every_frame(tmp_path)
         + summary["total"]["outcomes"]["edge_deadline"]
         > 0
     ), "the edge never answered before it was killed"
+
+
+def test_a_budget_too_small_for_any_plan_is_skipped_frame_by_frame(tmp_path) -> None:
+    """E_bar = 0.5 mJ affords neither the robot's model (~30 mJ) nor sending the input on a
+    10 kHz share: the scheduler skips tasks, each robot records them as skipped (no prediction,
+    zero energy, unanswered) and still gives every frame exactly one outcome."""
+    summary, rows = _bringup(
+        tmp_path, 23, ["--policy", "enachi", "--arg", "energy_budget_j=0.0005"]
+    )
+    _assert_every_frame_has_one_outcome(summary)
+    skipped = [r for r in rows if r["outcome_kind"] == "skipped"]
+    assert skipped, summary["total"]["outcomes"]
+    assert all(float(r["energy_j"]) == 0.0 and int(r["class_id"]) == -1 for r in skipped)
+    assert all("skipped by the scheduler" in r["reason"] for r in skipped)
+    total = summary["total"]
+    assert total["unanswered"]["skipped"] == len(skipped)
+    assert total["answered_rate"] <= 1.0 - len(skipped) / total["frames_captured"] + 1e-9

@@ -88,7 +88,8 @@ def test_reproduce_quick_writes_fronts_report_and_plots(tmp_path: Path) -> None:
                  "--workers", "2"]) == 0
     report = (out / "report.md").read_text()
     for text in ("## Scoring", "unanswered", "### T_d = 15 ms", "### T_d = 30 ms",
-                 "energy reduction", "reference tracking", "outage skipping", "QUICK"):
+                 "energy reduction", "reference tracking", "outage skipping", "QUICK",
+                 "The paper's claim"):
         assert text in report, text
     summary = json.loads((out / "fronts" / "summary.json").read_text())
     assert summary["seeds"] == [0, 1]  # --quick keeps 2 of the 3 seeds
