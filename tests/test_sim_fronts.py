@@ -98,3 +98,8 @@ def test_reproduce_quick_writes_fronts_report_and_plots(tmp_path: Path) -> None:
     assert len(plane["compare"]) == 3  # one row per budget of the (quick) grid
     assert (out / "fronts" / "fronts.png").is_file()
     assert (out / "ablations" / "sweep.png").is_file()
+    # --render rebuilds the same report from run.json without simulating
+    (out / "report.md").unlink()
+    assert main(["reproduce", "--out", str(out), "--render"]) == 0
+    assert (out / "report.md").read_text() == report
+    assert main(["reproduce", "--out", str(tmp_path / "nothing"), "--render"]) == 2

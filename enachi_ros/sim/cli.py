@@ -42,6 +42,9 @@ def add_parser(subparsers) -> None:
                                 "a markdown report headed by the headline table.")
     rep.add_argument("--configs", type=Path, default=EXPERIMENTS_DIR,
                      help="directory of experiment YAML files")
+    rep.add_argument("--render", action="store_true",
+                     help="no simulation: rewrite the outputs and report.md of --out from its "
+                     "run.json (after changing the analysis or the plots)")
     rep.add_argument("--quick", action="store_true",
                      help="reduced run for tests: 2 seeds, 30 frames, first and last sweep "
                      "values, 3 front budgets, one V scale")
@@ -78,7 +81,15 @@ def simulate(args) -> int:
 
 
 def reproduce(args) -> int:
-    from enachi_ros.sim.report import reproduce_all
+    from enachi_ros.sim.report import render, reproduce_all
+
+    if args.render:
+        try:
+            print(f"wrote {render(args.out)}")
+        except ValueError as exc:
+            print(f"enachi reproduce: {exc}", file=sys.stderr)
+            return 2
+        return 0
 
     try:
         configs = sorted(args.configs.glob("*.yaml"))
