@@ -130,9 +130,11 @@ class ExperimentConfig(_Strict):
     frame_period_s: float | None = Field(None, gt=0)  # default: the deadline
     v: float = Field(1.0, gt=0)
     # V relative to the energy scale (overrides v): V = v_scale * N * E_bar^2. The queues are in
-    # joules and the objective weighs V * mean accuracy against sum Q E, so the queue level
-    # where a robot trades accuracy for energy is ~ V / (N E_bar) and the queues settle in about
-    # v_scale / 2 frames whatever the budget and the fleet size.
+    # joules and the objective weighs V * mean accuracy against sum Q E, so a robot trades a
+    # plan of accuracy A and energy E at the queue level Q ~ V A / (N E) = v_scale A E_bar^2 / E:
+    # the same in units of E_bar at every budget and fleet size. The queues fill at the
+    # overspend E - E_bar per frame, so they settle in ~ v_scale A E_bar / (E - E_bar) frames:
+    # a few tens for plans well above the budget, hundreds for plans just above it.
     v_scale: float | None = Field(None, gt=0)
     theta: float | None = Field(None, ge=0, le=1)  # entropy threshold (None: calibrated)
     fixed_split: str | None = None  # progressive_fixed's split (None: best at median channel)
