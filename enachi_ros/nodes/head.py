@@ -1,9 +1,10 @@
 """Robot head-inference node: runs the head at the decided split, quantizes, orders, hands off.
 
 It is also the robot's task owner: every captured frame gets a ledger entry and ends in exactly
-one ``InferenceResult`` on ``enachi/outcome`` (edge result, local inference, or a drop with its
-reason). Fallbacks: no valid decision in time -> the robot's local policy; edge unreachable
-(its liveliness lost, or several tasks in a row without an edge result) -> device-only.
+one ``InferenceResult`` on ``enachi/outcome`` (edge result, local inference, a skip the
+scheduler decided, or a drop with its reason). Fallbacks: no valid decision in time -> the
+robot's local policy; edge unreachable (its liveliness lost, or several tasks in a row without
+an edge result) -> device-only.
 
 Device energy = active power x head CPU time x device slowdown (core.energy). CPU time of the
 inference thread, not wall time: the emulated robot CPU is dedicated, so a busy host (a whole
