@@ -172,15 +172,19 @@ def test_stop_escalates_a_straggler_and_its_log_shows_where_it_hung(tmp_path: Pa
         "print('ready', flush=True)\n"
         "wedged_in_teardown()\n"
     )
-    polite = "import time\ntime.sleep(60)\n"
+    polite = (  # Ctrl-C as usual, even when started from a shell that ignores SIGINT
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "print('ready', flush=True)\ntime.sleep(60)\n"
+    )
     groups = [
         bringup.Group("robot1.stuck", [], [sys.executable, "-c", stuck], {}),
         bringup.Group("robot1.polite", [], [sys.executable, "-c", polite], {}),
     ]
     procs = bringup.start(groups, tmp_path)
-    log = tmp_path / "robot1.stuck.log"
-    for _ in range(200):  # wait until the straggler has installed its handlers
-        if "ready" in log.read_text():
+    logs = [tmp_path / "robot1.stuck.log", tmp_path / "robot1.polite.log"]
+    log = logs[0]
+    for _ in range(400):  # both past interpreter start-up (a signal during it is a race)
+        if all("ready" in p.read_text() for p in logs):
             break
         time.sleep(0.05)
     bringup.stop(procs, timeouts=(1.0, 3.0, 1.0))

@@ -28,13 +28,14 @@ import numpy as np
 import rclpy
 from enachi_interfaces.msg import GroundTruth
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.params import Param, ParameterError, declare
+from enachi_ros.nodes.spin import spin_until_shutdown
 
 SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "topic")
 ENCODINGS = ("mono8", "rgb8")
@@ -342,7 +343,12 @@ def main(args: list[str] | None = None) -> None:
                 node = CameraNode()
             except START_ERRORS as exc:
                 raise SystemExit(f"camera_node: {exc}") from None  # clear, no traceback
-            rclpy.spin(node)
+            executor = SingleThreadedExecutor()
+            executor.add_node(node)
+            try:
+                spin_until_shutdown(executor)
+            finally:
+                node.destroy_node()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
 

@@ -78,7 +78,7 @@ def run(specs: list[NodeSpec]) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-    from enachi_ros.nodes.spin import enable_stack_dumps
+    from enachi_ros.nodes.spin import enable_stack_dumps, spin_until_shutdown
 
     enable_stack_dumps()
     nodes: list[Any] = []
@@ -95,7 +95,7 @@ def run(specs: list[NodeSpec]) -> int:
                         return 1
                     nodes.append(node)
                     executor.add_node(node)
-                executor.spin()
+                spin_until_shutdown(executor)
             finally:
                 for node in nodes:
                     node.destroy_node()
