@@ -11,12 +11,13 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := $(VENV)/.stamps
 DATASET := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+BACKGROUNDS := /usr/share/doc/opencv-doc/examples/data/vtest.avi
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint clean-venv
 
-setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET)
+setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET) $(BACKGROUNDS)
 	@$(PY) -c "import rclpy, enachi_ros.models.tv_shim, torchvision, enachi_interfaces.msg as m; \
 	from sensor_msgs.msg import Image; print('setup ok: rclpy', rclpy.__file__.split('/site-packages')[0], \
 	'| messages', len([n for n in dir(m) if n[0].isupper()]), '| torchvision', torchvision.__version__)"
@@ -44,6 +45,12 @@ $(DATASET):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  if ! apt-cache show dataset-fashion-mnist >/dev/null 2>&1; then $$SUDO apt-get update -q; fi; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q dataset-fashion-mnist
+
+# Background photos and video of the labelled camera frames (models/frames.py), offline.
+$(BACKGROUNDS):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  if ! apt-cache show opencv-doc >/dev/null 2>&1; then $$SUDO apt-get update -q; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends opencv-doc
 
 demo: setup
 	$(VENV)/bin/enachi demo $(DEMO_ARGS)

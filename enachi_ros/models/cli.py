@@ -39,8 +39,32 @@ def _calibrate(args: argparse.Namespace) -> int:
     return run_calibrate(options)
 
 
+def _frames(args: argparse.Namespace) -> int:
+    from enachi_ros.models.frames import write_frames
+
+    try:
+        sheet = write_frames(Path(args.out), args.split, args.count, args.size, args.start)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"enachi frames: {exc}")
+        return 2
+    print(f"wrote {args.count} frames, labels.csv and {sheet}")
+    return 0
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``train`` and ``calibrate``."""
+    """Register ``train``, ``calibrate`` and ``frames``."""
+    f = subparsers.add_parser(
+        "frames", help="write labelled camera-size frames (Fashion-MNIST items on photos) as PNG",
+        description="The labelled frames are a deterministic function of (split, index); this "
+        "writes some of them with labels.csv and a contact sheet (models/frames.py says how "
+        "they are made).")
+    f.add_argument("--split", choices=("train", "calibration", "test"), default="test")
+    f.add_argument("--count", type=int, default=64, help="frames to write (default 64)")
+    f.add_argument("--start", type=int, default=0, help="first frame index (default 0)")
+    f.add_argument("--size", type=int, default=160, help="frame side in pixels (default 160)")
+    f.add_argument("--out", required=True, help="output folder")
+    f.set_defaults(func=_frames)
+
     p = subparsers.add_parser("train", help="train a split model (fmnist_resnet) on this machine")
     p.add_argument("--model", default="fmnist_resnet", help="registry name (default fmnist_resnet)")
     p.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
