@@ -11,6 +11,7 @@ from launch.substitutions import LaunchConfiguration
 
 from enachi_ros.dds import dds_profile_env
 from enachi_ros.paths import share_dir
+from enachi_ros.workloads import WORKLOADS
 
 PACKAGE = "enachi_ros"
 
@@ -36,13 +37,22 @@ def dds_env_actions(context) -> list[SetEnvironmentVariable]:
     ]
 
 
-def params_file(context, default_name: str) -> str:
-    """``params_file`` if given, else ``share/enachi_ros/config/<default_name>``."""
-    return arg(context, "params_file") or str(share_dir() / "config" / default_name)
+def workload(context) -> dict[str, str]:
+    """The ``workload`` launch argument's entry of ``WORKLOADS`` (ValueError naming it)."""
+    name = arg(context, "workload")
+    if name not in WORKLOADS:
+        raise ValueError(f"workload: expected one of {list(WORKLOADS)}, got {name!r}")
+    return WORKLOADS[name]
 
 
-def physical_params() -> dict:
-    """config/physical.yaml: radio and device parameters shared by the scheduler and robots.
+def params_file(context, role: str) -> str:
+    """``params_file`` if given, else the workload's ``config/`` file for ``role``."""
+    return arg(context, "params_file") or str(share_dir() / "config" / workload(context)[role])
+
+
+def physical_params(context) -> dict:
+    """The workload's physical.yaml: radio and device parameters shared by the scheduler and
+    the robots.
 
     Passed as inline parameters (a dict), not as a parameter file: a ``/**`` section in a file
     listed first would be merged with the launch overrides and lose to the nodes' own
@@ -50,7 +60,7 @@ def physical_params() -> dict:
     """
     import yaml
 
-    return yaml.safe_load((share_dir() / "config" / "physical.yaml").read_text())
+    return yaml.safe_load((share_dir() / "config" / workload(context)["physical"]).read_text())
 
 
 def launch_dir() -> str:

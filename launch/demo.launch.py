@@ -13,16 +13,18 @@ from launch.actions import IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
 from enachi_ros.launch_support import arg, declare, launch_dir
+from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 
 ARGUMENTS = {
     "robots": ("3", "number of robots (robot1 .. robotN)"),
+    "workload": WORKLOAD_ARG,
     "policy": ("enachi", "scheduling policy"),
     "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
     "energy_budget_j": ("", "long-term device energy budget E_bar per task (J); empty: "
                         "config/edge.yaml's"),
-    "source": ("fmnist", "camera source of every robot"),
-    "frame_rate": ("5.0", "camera frames per second per robot"),
+    "source": ("", "camera source of every robot (empty: the workload's)"),
+    "frame_rate": ("", "camera frames per second per robot (empty: the workload's)"),
     "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
@@ -33,7 +35,8 @@ def _includes(context) -> list:
     if count < 1:
         raise ValueError(f"robots: expected an integer >= 1, got {count}")
     robot_ids = [f"robot{i}" for i in range(1, count + 1)]
-    shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level")}
+    shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level"),
+              "workload": arg(context, "workload")}
 
     def include(file: str, arguments: dict[str, str]) -> IncludeLaunchDescription:
         source = PythonLaunchDescriptionSource(os.path.join(launch_dir(), file))

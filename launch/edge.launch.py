@@ -15,30 +15,33 @@ from enachi_ros.launch_support import (
     declare,
     params_file,
     physical_params,
+    workload,
 )
+from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 
 ARGUMENTS = {
     "robot_ids": ("robot1,robot2,robot3", "comma-separated ids (namespaces) of the robots served"),
+    "workload": WORKLOAD_ARG,
     "policy": ("enachi", "scheduling policy of the core (enachi or a baseline)"),
-    "model": ("fmnist_resnet", "registered split model"),
+    "model": ("", "registered split model (empty: the workload's)"),
     "fixed_split": ("", "split of the progressive_fixed baseline (empty: automatic)"),
     "energy_budget_j": ("", "long-term device energy budget E_bar per task (J); empty: the "
                         "parameter file's"),
-    "params_file": ("", "parameter file (default: share/enachi_ros/config/edge.yaml)"),
+    "params_file": ("", "parameter file (default: the workload's, share/enachi_ros/config/)"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
 
 
 def _nodes(context) -> list:
-    params = params_file(context, "edge.yaml")
+    params = params_file(context, "edge")
     robot_ids = [r.strip() for r in arg(context, "robot_ids").split(",") if r.strip()]
     if not robot_ids:
         raise ValueError("robot_ids: expected at least one robot id, got an empty list")
-    common = {"robot_ids": robot_ids, "model": arg(context, "model")}
+    common = {"robot_ids": robot_ids, "model": arg(context, "model") or workload(context)["model"]}
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
-    physical = physical_params()
+    physical = physical_params(context)
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
         return Node(

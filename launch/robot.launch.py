@@ -1,9 +1,10 @@
 """One robot: camera -> head inference -> progressive transmitter, in the robot's namespace.
 
-    ros2 launch enachi_ros robot.launch.py robot_id:=robot1 source:=fmnist dds_profile:=radio
+    ros2 launch enachi_ros robot.launch.py robot_id:=robot1 dds_profile:=radio
 
 Every node parameter that a field trial changes is a declared launch argument; everything else
-comes from config/robot.yaml (sections keyed ``/**/<node>`` so they match under any namespace).
+comes from the workload's parameter file (config/robot_camera.yaml, or config/robot.yaml for
+``workload:=fmnist``; sections keyed ``/**/<node>`` so they match under any namespace).
 """
 
 from __future__ import annotations
@@ -18,39 +19,45 @@ from enachi_ros.launch_support import (
     declare,
     params_file,
     physical_params,
+    workload,
 )
+from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 
 ARGUMENTS = {
     "robot_id": ("robot1", "namespace and id of this robot"),
-    "source": ("fmnist", "camera source: synthetic | folder | video | device | fmnist | topic"),
+    "workload": WORKLOAD_ARG,
+    "source": ("", "camera source: synthetic | folder | video | device | fmnist | frames | "
+               "topic (empty: the workload's)"),
     "source_uri": ("", "folder, video file, device index or external image topic"),
-    "frame_rate": ("5.0", "camera frames per second"),
-    "model": ("fmnist_resnet", "registered split model"),
+    "frame_rate": ("", "camera frames per second (empty: the parameter file's)"),
+    "model": ("", "registered split model (empty: the workload's)"),
     "distance_m": ("60.0", "distance to the access point, for the emulated radio"),
     "channel_seed": ("1", "seed of this robot's emulated channel"),
-    "params_file": ("", "parameter file (default: share/enachi_ros/config/robot.yaml)"),
+    "params_file": ("", "parameter file (default: the workload's, share/enachi_ros/config/)"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
 
 
 def _nodes(context) -> list:
-    params = params_file(context, "robot.yaml")
+    params = params_file(context, "robot")
+    chosen = workload(context)
     robot_id = arg(context, "robot_id")
-    common = {"robot_id": robot_id, "model": arg(context, "model")}
+    common = {"robot_id": robot_id, "model": arg(context, "model") or chosen["model"]}
     camera = {
-        "source": arg(context, "source"),
+        "source": arg(context, "source") or chosen["source"],
         "source_uri": arg(context, "source_uri"),
-        "frame_rate": float(arg(context, "frame_rate")),
         "seed": int(arg(context, "channel_seed")),  # each robot replays its own sample order
     }
+    if arg(context, "frame_rate"):
+        camera["frame_rate"] = float(arg(context, "frame_rate"))
     radio = {
         "distance_m": float(arg(context, "distance_m")),
         "channel_seed": int(arg(context, "channel_seed")),
     }
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
-    physical = physical_params()
+    physical = physical_params(context)
 
     def node(executable: str, name: str, *overrides: dict) -> Node:
         return Node(

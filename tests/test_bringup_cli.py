@@ -31,10 +31,12 @@ OFFSET = 12  # this file's ROS domain offset
 def test_demo_defaults_and_flags_become_launch_arguments() -> None:
     args = build_parser().parse_args(["demo"])
     assert (args.robots, args.policy, args.duration, args.source, args.dds_profile) == (
-        3, "enachi", 60.0, "fmnist", "dev")
+        3, "enachi", 60.0, None, "dev")
     assert args.processes == "per-robot" and args.func is bringup.main
-    assert bringup.launch_arguments(args) == {
-        "robots": "3", "policy": "enachi", "source": "fmnist", "dds_profile": "dev"}
+    assert bringup.launch_arguments(args) == {  # the launch file's default workload decides
+        "robots": "3", "policy": "enachi", "dds_profile": "dev"}
+    args = build_parser().parse_args(["demo", "--workload", "fmnist"])
+    assert bringup.launch_arguments(args)["workload"] == "fmnist"
     args = build_parser().parse_args(
         ["bringup", "--arg", "robots=2", "--arg", "log_level=warn", "--robots", "4"])
     assert bringup.launch_arguments(args) == {"robots": "4", "log_level": "warn"}

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sim_fixtures import CHANNEL, DEVICE, RADIO, synthetic_dir, synthetic_table
 
 from enachi_ros.core.channel import (
@@ -78,7 +80,8 @@ def test_virtual_queue_update() -> None:
 
 def test_split_table_from_profile() -> None:
     st = synthetic_table()
-    assert st.kinds[0] == "edge_only" and st.kinds[-1] == "device_only"
+    assert st.kinds[0] == "edge_only" and st.kinds[st.device_index] == "device_only"
+    assert st.kinds[-1] == "edge_jpeg" and not st.network[-1] and st.transmits[-1]
     assert st.payload_bits[0] == 784 * 8 and st.num_packets[st.device_index] == 0
     assert np.allclose(st.compute_j, DEVICE.device_active_power_w * st.head_s)
     frac = st.stop_fraction()
@@ -94,3 +97,23 @@ def test_split_table_from_profile() -> None:
     assert np.isclose(a2 + 1 / a1, curve[0]) and np.isclose(a2 - 1 / (a0 - a1), curve[-1])
     with pytest.raises(ValueError, match="bandwidth_hz"):
         RadioParams(bandwidth_hz=0.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(shares=st.lists(st.floats(0.0, 5e6), min_size=1, max_size=30),
+       unit=st.sampled_from([0.0, 360e3, 2.03125e6]), slack=st.floats(1.0, 2.0))
+def test_shares_round_to_whole_units_within_the_total(shares, unit, slack) -> None:
+    """Resource units / PRBs: every share a whole number of units, none more than one unit
+    away from what was asked, the total never exceeded, no unit to a robot that asked none."""
+    from enachi_ros.core.channel import quantize_shares
+
+    w = np.asarray(shares)
+    total = max(float(w.sum()) * slack, unit)
+    q = quantize_shares(w, unit, total)
+    if unit == 0:
+        assert np.array_equal(q, w)
+        return
+    assert np.allclose(q / unit, np.round(q / unit))
+    assert q.sum() <= total + 1e-6
+    assert np.all(np.abs(q - w) < unit + 1e-6)
+    assert np.all(q[w == 0] == 0)

@@ -44,6 +44,8 @@ def _bringup(
         "--no-live",
         "--domain-id",
         env["ROS_DOMAIN_ID"],
+        "--workload",
+        "fmnist",  # the small, fast case; the camera workload has its own test
         *extra,
     ]
     proc = subprocess.Popen(
@@ -85,7 +87,8 @@ def test_accuracy_close_to_what_the_simulator_predicts(enachi_run) -> None:
     from enachi_ros.sim.from_launch import experiment_from_launch
 
     summary, _ = enachi_run
-    cfg = experiment_from_launch(ROOT / "launch" / "demo.launch.py", {"robots": "2"}, frames=400)
+    cfg = experiment_from_launch(ROOT / "launch" / "demo.launch.py",
+                                 {"robots": "2", "workload": "fmnist"}, frames=400)
     job = Job(cfg, None, cfg.seed, None, None, tuple(cfg.policies), None, False)
     predicted = run_job(job)["policies"]["enachi"]["accuracy"]
     total = summary["total"]

@@ -81,11 +81,15 @@ def test_every_declared_argument_has_a_default_and_description() -> None:
         assert args and all(v is not None for v in args.values()), path.name
 
 
-def test_parameter_files_only_set_declared_parameters() -> None:
+@pytest.mark.parametrize("workload", ["camera", "fmnist"])
+def test_parameter_files_only_set_declared_parameters(workload: str) -> None:
     """A typo in a YAML key would be silently ignored by rclpy: catch it here."""
     import importlib
 
-    for spec in evaluate(LAUNCH / "demo.launch.py", {"robots": "1"}):
+    from enachi_ros.workloads import WORKLOADS
+
+    physical_file = ROOT / "config" / WORKLOADS[workload]["physical"]
+    for spec in evaluate(LAUNCH / "demo.launch.py", {"robots": "1", "workload": workload}):
         module = importlib.import_module(console_scripts()[spec.executable].split(":")[0])
         declared = {p.name for p in getattr(module, "PARAMS", ())}
         if not declared:
@@ -94,6 +98,20 @@ def test_parameter_files_only_set_declared_parameters() -> None:
             sections = yaml.safe_load(Path(path).read_text())
             own = sections.get(f"/**/{spec.name}", {}).get("ros__parameters", {})
             assert set(own) <= declared, f"{path} /**/{spec.name}: {sorted(set(own) - declared)}"
-        physical = set(yaml.safe_load((ROOT / "config" / "physical.yaml").read_text()))
+        physical = set(yaml.safe_load(physical_file.read_text()))
         # ^ shared radio/device values: each node declares the part it uses
         assert set(spec.parameters) - physical <= declared, sorted(set(spec.parameters) - declared)
+
+
+def test_workload_selects_model_source_and_parameter_files() -> None:
+    camera = {s.name: s for s in evaluate(LAUNCH / "demo.launch.py",
+                                          {"robots": "1", "workload": "camera"})}
+    assert camera["head"].parameters["model"] == "lite0_frames"
+    assert camera["camera"].parameters["source"] == "frames"
+    assert any(p.endswith("robot_camera.yaml") for p in camera["camera"].parameter_files)
+    small = {s.name: s for s in evaluate(LAUNCH / "demo.launch.py",
+                                          {"robots": "1", "workload": "fmnist"})}
+    assert small["tail"].parameters["model"] == "fmnist_resnet"
+    assert small["camera"].parameters["source"] == "fmnist"
+    with pytest.raises(ValueError, match="workload"):
+        evaluate(LAUNCH / "robot.launch.py", {"workload": "lidar"})

@@ -106,13 +106,15 @@ def test_budgeted_baselines_skip_when_the_queue_prices_them_out() -> None:
 
 def test_neurosurgeon_chooses_only_deadline_feasible_splits() -> None:
     """With full transmission at the expected rate, a split whose head + air + tail +
-    feedback exceeds the deadline is never chosen; with none feasible the task is skipped."""
+    feedback exceeds the deadline is never chosen; with none feasible the task is skipped;
+    the JPEG option is not a cut of the network and is never chosen."""
     from enachi_ros.core.policies import full_transmission_latency
 
     for deadline in (0.004, 0.008, 0.02, 0.05):
         s = state(6, 3, deadline, 2e5)
         d = make_policy("neurosurgeon_unbudgeted").decide(s)
         latency = full_transmission_latency(s, 2e5 / 6, RADIO.p_max_w)
+        latency = np.where(s.splits.network, latency, np.inf)  # cuts of the network only
         chosen = latency[np.arange(6), d.split]
         assert np.all(chosen[d.run] <= deadline + 1e-12)
         assert np.all(d.run == (latency <= deadline + 1e-12).any(axis=1))
@@ -136,7 +138,8 @@ def test_progressive_fixed_picks_a_split_that_can_deliver_a_packet() -> None:
                                       np.full(n_s, RADIO.p_max_w),
                                       np.full(n_s, np.median(s.gains)), slots * RADIO.slot_s,
                                       splits=st_, radio=RADIO, margin=1.0)
-            ok = feasible(deadline, st_, RADIO.slot_s, RADIO.feedback_s) & st_.transmits
+            ok = feasible(deadline, st_, RADIO.slot_s, RADIO.feedback_s) & st_.transmits \
+                & st_.network
             if (ok & (beta > 0)).any():
                 checked += 1
                 assert ok[d.split[0]] and beta[d.split[0]] > 0, (seed, deadline)
@@ -155,3 +158,15 @@ def test_the_oracle_gets_no_credit_for_guesses() -> None:
     d = make_policy("oracle", v=1.0).decide(FrameState(s.gains, np.zeros(3), s.budgets_j, 0.03,
                                                       4e5, s.splits, RADIO, hindsight=hs))
     assert not d.run.any()
+
+
+def test_jpeg_is_a_baseline_of_its_own_and_no_one_elses_option() -> None:
+    """edge_jpeg sends the artifact's JPEG option in full; ENACHI, task_dpp, the oracle,
+    Neurosurgeon and the fixed split choose among the cuts of the network only."""
+    jpeg = state(5, 4, 0.04, 1e6).splits.index_of_kind("edge_jpeg")
+    for seed in range(8):
+        s = state(5, seed, 0.04, 1e6)
+        d = make_policy("edge_jpeg_unbudgeted").decide(s)
+        assert np.all(d.split == jpeg) and not d.partial_ok.any() and d.run.all()
+        for name in ("enachi", "task_dpp", "oracle", "neurosurgeon", "progressive_fixed"):
+            assert not np.any(make_policy(name, v=0.1).decide(s).split == jpeg), name

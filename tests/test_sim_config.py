@@ -11,7 +11,8 @@ from enachi_ros.sim.config import load_config, parse_config
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "config" / "experiments"
 
 
-@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("**/*.yaml")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_shipped_configs_validate(path: Path) -> None:
     cfg = load_config(path)
     assert cfg.sweep is not None and cfg.description.strip()
@@ -49,3 +50,18 @@ def test_unreadable_yaml_is_a_value_error(tmp_path: Path) -> None:
     bad.write_text("radio: [unclosed")
     with pytest.raises(ValueError, match="YAML"):
         load_config(bad)
+
+
+def test_profiles_fill_what_the_config_does_not_set() -> None:
+    from enachi_ros.sim.config import available_profiles
+
+    cfg = parse_config({"profiles": ["nr5g_private", "robot_orin_nano", "edge_gpu"],
+                        "radio": {"p_max_w": 0.1}})
+    assert cfg.radio.p_max_w == 0.1  # the config wins over the preset
+    assert cfg.radio.granularity_hz == 360e3 and cfg.radio.slot_s == 0.0005  # from the preset
+    assert cfg.device.edge_speedup == 15.0 and cfg.device.device_slowdown == 0.12
+    assert cfg.radio.params().granularity_hz == 360e3
+    assert {"wifi6_20mhz", "nr5g_private", "robot_pi5", "robot_orin_nano",
+            "edge_gpu"} <= set(available_profiles())
+    with pytest.raises(ValueError, match="profiles: unknown profile 'lte'"):
+        parse_config({"profiles": ["lte"]})

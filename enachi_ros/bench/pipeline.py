@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from enachi_ros.workloads import DEFAULT_WORKLOAD, WORKLOADS
+
 
 def add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("pipeline", help="end-to-end ROS 2 pipeline at 1/3/8 robots",
@@ -27,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per robot count")
     parser.add_argument("--processes", choices=("per-robot", "per-node"), default="per-robot")
     parser.add_argument("--policy", default="enachi")
-    parser.add_argument("--source", default="fmnist")
+    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, choices=tuple(WORKLOADS))
+    parser.add_argument("--source", default=None, help="camera source (default: the workload's)")
     parser.add_argument("--frame-rate", type=float, default=None, help="camera Hz per robot")
     parser.add_argument("--nodes", default="", help="only these node names (e.g. camera)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_pipeline"))
@@ -50,9 +53,11 @@ def bringup_args(args: argparse.Namespace, robots: int) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser()
     bringup_arguments(parser)
-    argv = ["--robots", str(robots), "--policy", args.policy, "--source", args.source,
+    argv = ["--robots", str(robots), "--policy", args.policy, "--workload", args.workload,
             "--duration", str(args.duration), "--processes", args.processes,
             "--dds-profile", "dev", "--out", str(args.out / f"robots-{robots}"), "--quiet"]
+    if args.source is not None:
+        argv += ["--source", args.source]
     if args.frame_rate is not None:
         argv += ["--frame-rate", str(args.frame_rate)]
     if args.nodes:

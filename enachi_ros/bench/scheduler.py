@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from enachi_ros.sim.config import load_config, parse_config
     from enachi_ros.sim.simulator import load_inputs, run_point
 
-    regime = EXPERIMENTS_DIR / "bandwidth_sweep.yaml"  # the physical regime of the experiments
+    regime = EXPERIMENTS_DIR / "fmnist" / "bandwidth_sweep.yaml"  # the fmnist regime
     base = load_config(regime) if regime.is_file() else parse_config({})
     cfg = base.at(None, None).model_copy(update={
         "artifact": _artifact_spec(args.artifact), "deadline_s": 0.02, "sweep": None,

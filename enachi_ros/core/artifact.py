@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 1
-SPLIT_KINDS = ("edge_only", "intermediate", "device_only")
+# Cuts of the network, in profile order: edge_only first, then intermediate splits, then
+# device_only. After device_only come transmit options that are not cuts of the network:
+# ``edge_jpeg`` sends the JPEG-compressed frame, which the edge can only use once every packet
+# has arrived (the practitioners' baseline of image_transport's compressed transport).
+NETWORK_KINDS = ("edge_only", "intermediate", "device_only")
+SPLIT_KINDS = (*NETWORK_KINDS, "edge_jpeg")
 TRACE_KEYS = ("sample_index", "labels", "num_packets", "correct", "entropy", "pred")
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -160,6 +165,20 @@ def parse_split(raw: dict[str, Any], where: str = "split") -> SplitProfile:
     )
 
 
+def check_split_order(kinds: list[str] | tuple[str, ...]) -> None:
+    """edge_only first, then intermediate splits, one device_only, then only edge_jpeg."""
+    kinds = list(kinds)
+    if ("device_only" not in kinds or len(kinds) < 2 or kinds[0] != "edge_only"
+            or kinds.count("device_only") != 1):
+        raise ValueError(f"profile splits kinds: expected edge_only ... device_only "
+                         f"[edge_jpeg], got {kinds}")
+    d = kinds.index("device_only")
+    if any(k not in ("edge_only", "intermediate") for k in kinds[1:d]) or any(
+            k != "edge_jpeg" for k in kinds[d + 1:]):
+        raise ValueError(f"profile splits kinds: expected edge_only ... device_only "
+                         f"[edge_jpeg], got {kinds}")
+
+
 def validate_profile(profile: dict[str, Any]) -> list[SplitProfile]:
     """Check the profile against schema_version 1; returns the typed splits."""
     version = _require(profile, "schema_version", "profile")
@@ -169,8 +188,7 @@ def validate_profile(profile: dict[str, Any]) -> list[SplitProfile]:
                 "min_packets", "importance_method", "splits"):
         _require(profile, key, "profile")
     splits = [parse_split(s, f"splits[{i}]") for i, s in enumerate(profile["splits"])]
-    if len(splits) < 2 or splits[0].kind != "edge_only" or splits[-1].kind != "device_only":
-        raise ValueError("profile: splits must start with edge_only and end with device_only")
+    check_split_order([s.kind for s in splits])
     if [s.index for s in splits] != list(range(len(splits))):
         raise ValueError("profile: split indices must be 0..n-1 in order")
     return splits

@@ -82,6 +82,24 @@ def snr_for_spectral_efficiency(efficiency, threshold: float) -> np.ndarray:
     return np.where(eff > table[-1], np.inf, 10.0 ** (db / 10.0))
 
 
+def quantize_shares(bandwidth_hz, granularity_hz: float, total_hz: float) -> np.ndarray:
+    """Round shares to whole units of ``granularity_hz`` (resource units, PRBs) without
+    exceeding ``total_hz``: every share is rounded down, then the units left over go, one each,
+    to the shares with the largest remainders (only shares that asked for bandwidth). With
+    ``granularity_hz`` 0 the shares are returned unchanged."""
+    w = np.asarray(bandwidth_hz, dtype=float)
+    if granularity_hz <= 0:
+        return w
+    exact = w / granularity_hz
+    units = np.floor(exact + 1e-9)
+    spare = int(np.floor(total_hz / granularity_hz + 1e-9) - units.sum())
+    if spare > 0:
+        remainder = np.where(w > 0, exact - units, -1.0)
+        order = np.argsort(-remainder, kind="stable")[:spare]
+        units[order[remainder[order] > 0]] += 1
+    return units * granularity_hz
+
+
 def slot_lost(bandwidth_hz, power_w, gain, radio: RadioParams) -> np.ndarray:
     """True where a slot's SNR is below the decoding threshold: what is sent in it is lost."""
     return snr(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz) < radio.decode_snr

@@ -30,7 +30,9 @@ class RadioParams:
     ``noise_psd_w_per_hz`` is N0 (noise power N0 * w in a share w). ``decode_snr_db`` is the SNR
     below which every packet sent in a slot is lost; ``residual_loss`` an extra independent
     per-packet loss probability. ``feedback_s`` is the edge -> robot result/feedback latency
-    T_fb that the transmission window leaves free.
+    T_fb that the transmission window leaves free. ``granularity_hz``: the smallest share the
+    uplink can grant (a Wi-Fi 6 26-tone resource unit, a 5G NR physical resource block);
+    shares are rounded to whole units, 0 = continuous.
     """
 
     bandwidth_hz: float = 500e3
@@ -40,6 +42,7 @@ class RadioParams:
     decode_snr_db: float = 3.0
     residual_loss: float = 0.0
     feedback_s: float = 1e-3
+    granularity_hz: float = 0.0  # shares come in whole units of this (RU, PRB); 0: continuous
 
     def __post_init__(self) -> None:
         _require(self.bandwidth_hz > 0, "bandwidth_hz", "> 0", self.bandwidth_hz)
@@ -50,6 +53,8 @@ class RadioParams:
         _require(self.p_max_w > 0, "p_max_w", "> 0", self.p_max_w)
         _require(0 <= self.residual_loss < 1, "residual_loss", "in [0, 1)", self.residual_loss)
         _require(self.feedback_s >= 0, "feedback_s", ">= 0", self.feedback_s)
+        _require(math.isfinite(self.granularity_hz) and self.granularity_hz >= 0,
+                 "granularity_hz", "a finite value >= 0", self.granularity_hz)
         _require(
             math.isfinite(self.decode_snr_db), "decode_snr_db", "finite dB", self.decode_snr_db
         )

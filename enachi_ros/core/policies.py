@@ -10,8 +10,10 @@ Policies (ENACHI.md section 6): ``enachi`` and its ablations, each removing one 
 (``enachi_no_tracking``: constant power instead of reference tracking; ``enachi_no_skip``: the
 tracking law transmits into undecodable slots; ``enachi_no_stop``; ``enachi_no_importance``;
 ``enachi_pacing``: budget pacing instead of tracking; ``enachi_stop_aware``: the stop-aware
-energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``neurosurgeon`` and
-``progressive_fixed``, and the hindsight ``oracle``.
+energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` (the
+JPEG-compressed frame), ``neurosurgeon`` and ``progressive_fixed``, and the hindsight
+``oracle``. ENACHI, its ablations, task_dpp, the oracle, Neurosurgeon and the fixed split
+choose among the cuts of the network; only ``edge_jpeg`` sends the JPEG option.
 
 Equal energy [ENACHI.md section 6]: every policy runs under the same long-term budget E_bar.
 ENACHI, its ablations, task_dpp and the oracle plan against virtual queues of their own; each
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
+from enachi_ros.core.channel import ergodic_spectral_efficiency, quantize_shares, snr
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.params import RadioParams
 from enachi_ros.core.progressive import feedback_delay_slots
@@ -151,7 +153,12 @@ def _decisions(
     slots = window_slots(np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s)
     slots = slots[np.arange(n), split]
     tx = st.transmits[split]
-    bandwidth = np.where(tx, bandwidth, 0.0)
+    live = tx if run is None else tx & np.asarray(run, bool)
+    bandwidth = quantize_shares(np.where(live, bandwidth, 0.0), radio.granularity_hz,
+                                state.bandwidth_hz)
+    if radio.granularity_hz > 0:  # a transmitting task rounded down to no unit cannot run
+        run = np.ones(n, bool) if run is None else np.asarray(run, bool)
+        run = run & ~(tx & (bandwidth <= 0))
     p_ref = np.where(tx, np.minimum(p_ref, radio.p_max_w), 0.0)
     acc, energy, _ = plan_outcome(
         split, bandwidth, p_ref, state.gains, slots * radio.slot_s, splits=st, radio=radio,
@@ -213,12 +220,23 @@ class EdgeOnly(Policy):
     """Send the quantized input at p_max on an equal share; the edge needs all of it."""
 
     name = "edge_only"
+    kind = "edge_only"
 
     def decide(self, state: FrameState) -> Decisions:
         n = state.n_robots
-        return _decisions(self.name, state, np.zeros(n, int), np.full(n, state.bandwidth_hz / n),
+        split = np.full(n, state.splits.index_of_kind(self.kind))
+        return _decisions(self.name, state, split, np.full(n, state.bandwidth_hz / n),
                           np.full(n, state.radio.p_max_w), power_law="constant",
                           progressive=False, partial_ok=False, margin=EXPECTED_RATE)
+
+
+class EdgeJpeg(EdgeOnly):
+    """What practitioners do (image_transport's compressed transport): send the JPEG-compressed
+    frame at p_max on an equal share; the edge decodes it only once every packet arrived.
+    Needs an artifact with an ``edge_jpeg`` option (``enachi calibrate`` of camera models)."""
+
+    name = "edge_jpeg"
+    kind = "edge_jpeg"
 
 
 def full_transmission_latency(state: FrameState, bandwidth_hz: float, power_w: float
@@ -248,7 +266,7 @@ class Neurosurgeon(Policy):
         st, radio, n = state.splits, state.radio, state.n_robots
         w = state.bandwidth_hz / n
         latency = full_transmission_latency(state, w, radio.p_max_w)
-        ok = (latency <= state.deadline_s + 1e-12) & feasible(
+        ok = (latency <= state.deadline_s + 1e-12) & st.network & feasible(
             np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s)
         split = np.argmin(np.where(ok, latency, np.inf), axis=1)
         return _decisions(self.name, state, split, np.full(n, w), np.full(n, radio.p_max_w),
@@ -281,9 +299,10 @@ class ProgressiveFixed(Policy):
         with np.errstate(divide="ignore", invalid="ignore"):
             fraction = w * se * slots * radio.slot_s / np.where(st.payload_bits > 0,
                                                                 st.payload_bits, np.inf)
-        ok = feasible(state.deadline_s, st, radio.slot_s, radio.feedback_s) & st.transmits
+        ok = feasible(state.deadline_s, st, radio.slot_s, radio.feedback_s) & st.transmits \
+            & st.network
         if not ok.any():
-            ok = st.transmits
+            ok = st.transmits & st.network
         return int(np.lexsort((np.where(ok, fraction, -np.inf), np.where(ok, acc, -np.inf)))[-1])
 
     def decide(self, state: FrameState) -> Decisions:
@@ -366,7 +385,8 @@ class Enachi(Policy):
         phi = self._phi(state.splits)
         sol = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, state.splits,
                           radio=state.radio, deadline_s=state.deadline_s, phi=phi,
-                          energy_scale_j=state.energy_scale_j, price_hint=self._price)
+                          allowed=state.splits.network, energy_scale_j=state.energy_scale_j,
+                          price_hint=self._price)
         self._price = sol.price or None
         return _decisions(self.name, state, sol.split, sol.bandwidth_hz, sol.p_ref,
                           power_law=self.inner, progressive=self.early_stop, partial_ok=True,
@@ -402,7 +422,7 @@ class Oracle(Policy):
             raise ValueError("hindsight: the oracle needs FrameState.hindsight")
         st, radio, n = state.splits, state.radio, state.n_robots
         w = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, st,
-                        radio=radio, deadline_s=state.deadline_s,
+                        radio=radio, deadline_s=state.deadline_s, allowed=st.network,
                         energy_scale_j=state.energy_scale_j).bandwidth_hz
         if not np.any(w > 0):  # everyone skipped or went device-only: give it equal shares
             w = np.full(n, state.bandwidth_hz / n)
@@ -443,7 +463,8 @@ def _oracle_choice(state: FrameState, w, slots, powers, v):
     t_stop = np.where(reached, reach.argmax(-1), np.maximum(slots[:, :, None] - 1, 0))
     used = np.cumsum(good * on_window, axis=-1)
     used_slots = np.take_along_axis(used, t_stop[..., None], axis=-1)[..., 0]
-    ok_split = feasible(np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s)
+    ok_split = feasible(np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s) \
+        & st.network  # the oracle splits the network, like ENACHI
     tx = st.transmits[None, :, None]
     win = np.where(tx, reached, correct[:, :, 0][:, :, None]) & ok_split[:, :, None]
     energy = st.compute_j[None, :, None] + np.where(
@@ -462,10 +483,12 @@ def _oracle_choice(state: FrameState, w, slots, powers, v):
 
 
 BASELINES = ("progressive_fixed", "neurosurgeon", "edge_only", "device_only")
+JPEG_BASELINES = ("edge_jpeg",)  # need an artifact with an edge_jpeg option
 ABLATIONS = ("enachi_no_tracking", "enachi_no_skip", "enachi_no_stop", "enachi_no_importance",
              "enachi_pacing", "enachi_stop_aware")
-UNBUDGETED = tuple(f"{b}_unbudgeted" for b in BASELINES)
-POLICY_NAMES = ("enachi", *ABLATIONS, "task_dpp", *BASELINES, *UNBUDGETED, "oracle")
+UNBUDGETED = tuple(f"{b}_unbudgeted" for b in (*BASELINES, *JPEG_BASELINES))
+POLICY_NAMES = ("enachi", *ABLATIONS, "task_dpp", *BASELINES, *JPEG_BASELINES, *UNBUDGETED,
+                "oracle")
 
 
 def make_policy(name: str, v: float = 1.0, theta: float | None = None,
@@ -476,6 +499,7 @@ def make_policy(name: str, v: float = 1.0, theta: float | None = None,
         "progressive_fixed": lambda: ProgressiveFixed(fixed_split, theta),
         "neurosurgeon": Neurosurgeon,
         "edge_only": EdgeOnly,
+        "edge_jpeg": EdgeJpeg,
         "device_only": DeviceOnly,
     }
     table = {

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from enachi_ros.core.artifact import SPLIT_KINDS, check_split_order
 from enachi_ros.core.energy import compute_energy_j, head_time_s, tail_time_s
 from enachi_ros.core.params import DeviceParams
 from enachi_ros.core.surrogate import check_surrogate, fit_surrogate
 
-KINDS = ("edge_only", "intermediate", "device_only")
 COARSE_PACKETS = 2  # same rule as core.solver: a split this coarse is all-or-nothing
 
 
@@ -78,8 +78,19 @@ class SplitTable:
 
     @property
     def transmits(self) -> np.ndarray:
-        """True for splits that send something (edge_only and intermediate)."""
+        """True for splits that send something (edge_only, intermediate, edge_jpeg)."""
         return np.array([k != "device_only" for k in self.kinds])
+
+    @property
+    def network(self) -> np.ndarray:
+        """True for cuts of the network (everything but extra options such as edge_jpeg)."""
+        return np.array([k != "edge_jpeg" for k in self.kinds])
+
+    def index_of_kind(self, kind: str) -> int:
+        """The first split of ``kind`` (ValueError naming the artifact's kinds if none)."""
+        if kind not in self.kinds:
+            raise ValueError(f"split kind {kind!r}: this artifact has none (kinds {self.kinds})")
+        return self.kinds.index(kind)
 
     def index(self, name_or_index: str | int) -> int:
         if isinstance(name_or_index, int | np.integer):
@@ -119,11 +130,10 @@ class SplitTable:
         bits = int(bits or profile.get("bits_default", 8))
         splits = profile["splits"]
         kinds = tuple(s["kind"] for s in splits)
-        bad = [k for k in kinds if k not in KINDS]
-        if bad or kinds[0] != "edge_only" or kinds[-1] != "device_only":
-            raise ValueError(
-                f"profile splits kinds: expected edge_only ... device_only, got {kinds}"
-            )
+        bad = [k for k in kinds if k not in SPLIT_KINDS]
+        if bad:
+            raise ValueError(f"profile splits kinds: expected among {SPLIT_KINDS}, got {bad}")
+        check_split_order(kinds)
         names = tuple(s["name"] for s in splits)
         packet_lists, a0, a1, a2, acc, theta, grids, means = [], [], [], [], [], [], [], []
         sources: list[str] = []

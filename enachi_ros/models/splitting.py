@@ -18,8 +18,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-SPLIT_KINDS = ("edge_only", "intermediate", "device_only")
-
 
 @dataclass(frozen=True)
 class SplitPoint:
@@ -124,3 +122,63 @@ class SplitModel(nn.Module):
         out = self.head(torch.zeros((1, *shape)), point.index)
         self.train(was_training)
         return [int(v) for v in out.shape[1:]]
+
+
+class OrderedChannelDropout(nn.Module):
+    """Nested (importance-prefix) channel dropout with mean fill, active only in training.
+
+    Holds one running per-channel mean buffer per cut (the fill values the edge uses). In
+    training, ``apply`` keeps channels ``[0, k)`` of each sample, ``k`` uniform in ``1..C``
+    for a fraction ``p`` of the samples, and fills the rest with the running mean.
+    """
+
+    def __init__(self, channels: dict[str, int], p: float = 0.5, momentum: float = 0.01) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
+        self.p, self.momentum = p, momentum
+        for name, c in channels.items():
+            self.register_buffer(f"mean_{name}", torch.zeros(c))
+
+    def mean(self, name: str) -> torch.Tensor:
+        return getattr(self, f"mean_{name}")
+
+    def apply(self, name: str, feature: torch.Tensor) -> torch.Tensor:
+        buf = self.mean(name)
+        with torch.no_grad():
+            buf.lerp_(feature.detach().mean(dim=(0, 2, 3)), self.momentum)
+        n, c = feature.shape[:2]
+        keep = torch.randint(1, c + 1, (n, 1), device=feature.device)
+        keep[torch.rand(n, device=feature.device) >= self.p] = c
+        mask = (torch.arange(c, device=feature.device)[None, :] < keep)[:, :, None, None]
+        return torch.where(mask, feature, buf.view(1, c, 1, 1).to(feature.dtype))
+
+
+class DropoutSplitModel(SplitModel):
+    """A split model trained to be robust to partial features: ordered channel dropout with
+    mean fill at its intermediate cuts (ENACHI.md section 4.6). ``channels`` gives the channel
+    count of every intermediate cut; the running means are the edge's fill values."""
+
+    def __init__(self, stages: Sequence[nn.Module], cuts: Sequence[tuple[str, int]],
+                 channels: dict[str, int], *, dropout_p: float = 0.5, **kwargs) -> None:
+        super().__init__(stages, cuts, **kwargs)
+        if set(channels) != {name for name, _ in cuts}:
+            raise ValueError(f"channels: expected one entry per cut {[n for n, _ in cuts]}, "
+                             f"got {sorted(channels)}")
+        self.channel_dropout = OrderedChannelDropout(channels, p=dropout_p)
+
+    def channel_mean(self, split: int | str) -> torch.Tensor | None:
+        """Per-channel fill values for a split (``None`` for edge_only/device_only)."""
+        point = self.split(split)
+        if point.kind != "intermediate":
+            return None
+        return self.channel_dropout.mean(point.name).clone()
+
+    def forward_train(self, x: torch.Tensor, cut: str | None) -> torch.Tensor:
+        """Forward pass with ordered channel dropout at the named cut (``None``: no dropout)."""
+        boundary = self.split(cut).boundary if cut else -1
+        for i, stage in enumerate(self.stages):
+            if i == boundary:
+                x = self.channel_dropout.apply(cut, x)
+            x = stage(x)
+        return x

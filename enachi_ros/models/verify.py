@@ -24,8 +24,10 @@ ENTROPY_TOL = 0.01
 
 def verify(options) -> int:
     """Returns 0 when the recomputed outcomes match the artifact, 1 otherwise."""
-    from enachi_ros.models.calibrate import load_data
+    from enachi_ros.models.calibrate import load_data, with_model_defaults
 
+    requested = options.samples or DEFAULT_VERIFY_SAMPLES
+    options = with_model_defaults(options)
     folder = options.out or default_asset_dir(options.model)
     art = load_artifact(folder)
     if art.traces is None:
@@ -40,13 +42,25 @@ def verify(options) -> int:
             problems.append(f"checkpoint sha256 {sha[:12]} != artifact {expected_sha[:12]}")
     model = build_model(options.model, options.weights)
     tr = art.traces
-    n = min(options.samples or DEFAULT_VERIFY_SAMPLES, len(tr.sample_index))
+    n = min(requested, len(tr.sample_index))
     rows = np.unique(np.linspace(0, len(tr.sample_index) - 1, n).round().astype(np.int64))
     data = load_data(model, options, test_index=tr.sample_index[rows])
     if not np.array_equal(data.test_y, tr.labels[rows]):
         problems.append("labels/targets differ from the committed traces")
     mismatches = total = 0
     for sp in art.splits:
+        if sp.kind == "edge_jpeg":
+            from enachi_ros.models.jpeg import jpeg_outcomes
+
+            k = len(sp.packet_bytes(art.bits_default))
+            out, _ = jpeg_outcomes(model, data.test_x, data.test_y,
+                                   quality=int(sp.raw["jpeg"]["quality"]), packets=k)
+            pred_bad = out.pred != tr.pred[sp.index, rows, :k + 1]
+            mismatches += int(pred_bad.sum())
+            total += pred_bad.size
+            print(f"split {sp.index} {sp.name}: {int(pred_bad.sum())} prediction mismatches of "
+                  f"{pred_bad.size}")
+            continue
         layouts = [PacketLayout(i, tuple(p["channels"]), p["row_start"], p["row_count"])
                    for i, p in enumerate(sp.packets)]
         if sp.feature_shape:
@@ -55,11 +69,14 @@ def verify(options) -> int:
             if planned != layouts:
                 problems.append(f"split {sp.name}: packet layout differs from plan_packets")
         mean = sp.channel_mean if sp.kind != "device_only" else None
+        measured = np.asarray(sp.accuracy_vs_fraction.get("k") or [], dtype=np.int64)
+        ks = measured if 0 < measured.size < len(layouts) + 1 else None  # a k-grid artifact
         out = progressive_outcomes(model, sp.index, data.test_x, data.test_y, layouts=layouts,
-                                   channel_mean=mean, bits=art.bits_default)
-        k1 = out.pred.shape[1]
-        pred_bad = out.pred != tr.pred[sp.index, rows, :k1]
-        ent_bad = np.abs(out.entropy - tr.entropy[sp.index, rows, :k1].astype(np.float32))
+                                   channel_mean=mean, bits=art.bits_default, k_values=ks)
+        cols = out.k
+        pred_bad = out.pred != tr.pred[sp.index][np.ix_(rows, cols)]
+        ent_bad = np.abs(out.entropy
+                         - tr.entropy[sp.index][np.ix_(rows, cols)].astype(np.float32))
         bad = pred_bad | (ent_bad > ENTROPY_TOL)
         mismatches += int(bad.sum())
         total += bad.size

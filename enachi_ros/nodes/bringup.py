@@ -33,15 +33,16 @@ from typing import Any
 
 from enachi_ros.launch_eval import NodeSpec
 from enachi_ros.nodes.recorder import OUTCOME_KINDS, RESULT_FIELDS, summarize
+from enachi_ros.workloads import DEFAULT_WORKLOAD, WORKLOADS
 
-DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0, "source": "fmnist"}
+DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0}
 # stop(): seconds to wait after SIGINT, SIGTERM, SIGKILL. A node exits on SIGINT in well under a
 # second when idle, but 9 interpreters tearing down DDS at once on a busy 2-core machine take
 # longer; ros2 launch waits 5 s before SIGTERM (sigterm_timeout), we allow more.
 STOP_TIMEOUTS_S = (15.0, 5.0, 2.0)
 # Convenience flags -> launch argument names (passed only when given).
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
-             "frame_rate": "frame_rate", "dds_profile": "dds_profile"}
+             "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload"}
 PROCESS_MODES = ("per-robot", "per-node")
 
 
@@ -54,7 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``bringup`` and ``demo`` (the same runner, demo defaults for the latter)."""
     for name, text in (
         ("bringup", "run a launch file's nodes without ros2 launch, record and summarize"),
-        ("demo", "single-host fleet demo: edge + 3 robots, Fashion-MNIST replay, 60 s"),
+        ("demo", "single-host fleet demo: edge + 3 robots, labelled camera frames and "
+                 "EfficientNet-Lite0 over emulated Wi-Fi 6, 60 s"),
     ):
         parser = subparsers.add_parser(name, help=text, description=text)
         add_arguments(parser, demo=name == "demo")
@@ -71,8 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
                         help="launch argument robots (number of robots)")
     parser.add_argument("--policy", default=d["policy"] if demo else None,
                         help="launch argument policy (scheduling policy)")
-    parser.add_argument("--source", default=d["source"] if demo else None,
-                        help="launch argument source (camera source of every robot)")
+    parser.add_argument("--workload", default=None, choices=tuple(WORKLOADS),
+                        help=f"launch argument workload (default {DEFAULT_WORKLOAD}; camera: "
+                        "160 px frames and EfficientNet-Lite0; fmnist: the small 28x28 case)")
+    parser.add_argument("--source", default=None,
+                        help="launch argument source (camera source of every robot; default: "
+                        "the workload's)")
     parser.add_argument("--frame-rate", type=float, default=None,
                         help="launch argument frame_rate (camera Hz)")
     parser.add_argument("--dds-profile", default="dev" if demo else None,

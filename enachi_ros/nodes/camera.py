@@ -2,7 +2,8 @@
 
 Sources (parameter ``source``): ``synthetic`` (a moving test pattern, runnable anywhere, like
 image_tools/cam2image), ``folder`` (image files), ``video`` (a file through OpenCV), ``device``
-(a V4L2 index through OpenCV), ``fmnist`` (Fashion-MNIST TEST-split replay with labels) and
+(a V4L2 index through OpenCV), ``fmnist`` (Fashion-MNIST TEST-split replay with labels),
+``frames`` (the labelled 160x160 camera frames of ``models.frames``, TEST split, with labels) and
 ``topic`` (an external sensor_msgs/Image topic, e.g. a Gazebo camera, resized and republished
 with its original stamp).
 
@@ -37,7 +38,7 @@ from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.params import Param, ParameterError, declare
 from enachi_ros.nodes.spin import spin_until_shutdown
 
-SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "topic")
+SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "frames", "topic")
 ENCODINGS = ("mono8", "rgb8")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
 SETTLE_S = 0.3  # after the first subscriber matched: let the reader side match us too
@@ -152,6 +153,20 @@ def fmnist_frames(seed: int, loop: bool) -> Iterator[Frame]:
             return
 
 
+def labelled_camera_frames(seed: int, loop: bool) -> Iterator[Frame]:
+    """The labelled camera frames (``models.frames``), TEST split only, with their labels."""
+    from enachi_ros.models.frames import SPLIT_SIZES, frame
+
+    n = SPLIT_SIZES["test"]
+    order = np.arange(n) if seed == 0 else np.random.default_rng(seed).permutation(n)
+    while True:
+        for i in order:
+            f = frame("test", int(i))
+            yield f.image, f.label, int(i)
+        if not loop:
+            return
+
+
 def folder_frames(uri: str, loop: bool) -> Iterator[Frame]:
     """Image files of a folder in name order (a missing/empty folder fails at once)."""
     import cv2
@@ -224,6 +239,8 @@ def open_source(values: dict[str, Any]) -> Iterator[Frame] | None:
         return synthetic_frames(values["width"], values["height"])
     if source == "fmnist":
         return fmnist_frames(values["seed"], loop)
+    if source == "frames":
+        return labelled_camera_frames(values["seed"], loop)
     if source == "folder":
         return folder_frames(uri, loop)
     if source in ("video", "device"):

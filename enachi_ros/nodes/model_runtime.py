@@ -36,7 +36,8 @@ class ModelRuntime:
 
     @cached_property
     def n_splits(self) -> int:
-        return len(self.artifact.splits)
+        """Cuts of the network the nodes can run (the JPEG option has no robot path yet)."""
+        return sum(1 for sp in self.artifact.splits if sp.kind != "edge_jpeg")
 
     def kind(self, split: int) -> str:
         return self.artifact.split(split).kind

@@ -45,6 +45,13 @@ RADIO_PARAMS = (
         low=0.0,
         high=1.0,
     ),
+    Param(
+        "granularity_hz",
+        _R.granularity_hz,
+        "smallest uplink share (Wi-Fi RU, 5G PRB) in Hz; 0: continuous",
+        low=0.0,
+        high=1e10,
+    ),
 )
 DEVICE_PARAMS = (
     Param(

@@ -43,8 +43,9 @@ PARAMS = (
     Param(
         "policy",
         "enachi",
-        "scheduling policy of the core (the oracle needs hindsight: sim only)",
-        choices=tuple(n for n in POLICY_NAMES if n != "oracle"),
+        "scheduling policy of the core (simulator only: the oracle, which needs hindsight, and "
+        "edge_jpeg, whose JPEG path the robot nodes do not have yet)",
+        choices=tuple(n for n in POLICY_NAMES if n != "oracle" and "jpeg" not in n),
     ),
     Param(
         "fixed_split",

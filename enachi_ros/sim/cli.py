@@ -100,7 +100,8 @@ def reproduce(args) -> int:
         print(f"enachi reproduce: {exc}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    path = reproduce_all(cfgs, args.out, args.frames, args.workers, quick=args.quick)
+    path = reproduce_all(cfgs, args.out, args.frames, args.workers, quick=args.quick,
+                         notes=args.configs / "NOTES.md")
     print(f"wrote {path} in {time.perf_counter() - t0:.0f} s wall time ({args.workers} workers)")
     return 0
 

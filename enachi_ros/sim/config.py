@@ -21,6 +21,8 @@ from enachi_ros.core.params import (
 )
 from enachi_ros.core.policies import POLICY_NAMES
 
+PROFILES_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
+PROFILE_SECTIONS = ("radio", "channel", "device", "robots")
 SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta")
 
 
@@ -57,11 +59,13 @@ class RadioConfig(_Strict):
     decode_snr_db: float = Field(3.0, ge=-10, le=40)
     residual_loss: float = Field(0.0, ge=0, lt=1)
     feedback_s: float = Field(1e-3, ge=0)
+    granularity_hz: float = Field(0.0, ge=0)  # RU / PRB width; 0: continuous shares
 
     def params(self) -> RadioParams:
         psd = 10 ** ((BOLTZMANN_DBM_PER_HZ + self.noise_figure_db - 30.0) / 10.0)
         return RadioParams(self.bandwidth_hz, psd, self.slot_s, self.p_max_w,
-                           self.decode_snr_db, self.residual_loss, self.feedback_s)
+                           self.decode_snr_db, self.residual_loss, self.feedback_s,
+                           self.granularity_hz)
 
 
 class ChannelConfig(_Strict):
@@ -126,6 +130,7 @@ class ExperimentConfig(_Strict):
     seeds: int = Field(1, ge=1, le=100)  # seeds seed, seed + 1, ...: common random numbers
     frames: int = Field(300, ge=1)
     artifact: str = "fmnist_resnet"  # a model name (committed asset), a directory, or 'synthetic'
+    profiles: list[str] = Field(default_factory=list)  # presets in config/profiles, applied first
     deadline_s: float = Field(0.02, gt=0)
     frame_period_s: float | None = Field(None, gt=0)  # default: the deadline
     v: float = Field(1.0, gt=0)
@@ -221,8 +226,35 @@ def load_config(path: str | Path) -> ExperimentConfig:
     return parse_config(data, str(path))
 
 
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+
+
+def with_profiles(data: dict, source: str = "config") -> dict:
+    """``data`` over its ``profiles`` presets (config/profiles/<name>.yaml, in order): a preset
+    fills the radio / channel / device / robots fields the config does not set itself."""
+    merged: dict = {}
+    for name in data.get("profiles") or []:
+        path = PROFILES_DIR / f"{name}.yaml"
+        if not path.is_file():
+            raise ValueError(f"{source}: profiles: unknown profile {name!r}; expected one of "
+                             f"{available_profiles()}")
+        preset = yaml.safe_load(path.read_text()) or {}
+        extra = set(preset) - set(PROFILE_SECTIONS)
+        if extra:
+            raise ValueError(f"{path}: sections {sorted(extra)} not allowed; expected some of "
+                             f"{PROFILE_SECTIONS}")
+        for section, values in preset.items():
+            merged.setdefault(section, {}).update(values or {})
+    out = dict(data)
+    for section, values in merged.items():
+        out[section] = {**values, **(data.get(section) or {})}
+    return out
+
+
 def parse_config(data: dict, source: str = "config") -> ExperimentConfig:
     try:
+        data = with_profiles(data, source)
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(

@@ -63,6 +63,7 @@ def experiment_from_specs(
                     k: sched[k]
                     for k in ("slot_s", "p_max_w", "decode_snr_db", "residual_loss", "feedback_s")
                 },
+                "granularity_hz": sched.get("granularity_hz", 0.0),
             },
             "channel": {
                 k: sched[k] for k in ("pl_ref_db", "pl_exponent", "carrier_hz", "speed_mps")

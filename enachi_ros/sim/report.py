@@ -52,9 +52,10 @@ RUN_FILE = "run.json"  # every job's results: ``enachi reproduce --render`` re-r
 
 
 def reproduce_all(cfgs: list[ExperimentConfig], out: Path, frames: int | None = None,
-                  workers: int = 1, quick: bool = False) -> Path:
+                  workers: int = 1, quick: bool = False, notes: Path | None = None) -> Path:
     """Run all configs (jobs spread over ``workers`` processes), store every job's results in
-    ``run.json`` and render the outputs and report.md from it."""
+    ``run.json`` and render the outputs and report.md from it; ``notes`` (the plan and the
+    analysis, NOTES.md beside the configs) is appended to the report."""
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     if quick:
@@ -72,6 +73,7 @@ def reproduce_all(cfgs: list[ExperimentConfig], out: Path, frames: int | None = 
     for k, r in zip(order, done, strict=True):
         results[k] = r
     run = {"wall_s": time.perf_counter() - t0, "workers": workers, "quick": quick,
+           "notes": str(notes) if notes else None,
            "frames": frames, "jobs": len(jobs), "cores": os.cpu_count(),
            "platform": platform.platform(),
            "experiments": [{"config": cfg.model_dump(),
@@ -287,8 +289,8 @@ def _report(cfgs, summaries, run: dict) -> list[str]:
         if s["sweep"] and len(s["points"]) > 1:
             lines += [f"![{cfg.name}]({cfg.name}/sweep.png)", ""]
         lines += [f"![{cfg.name} timeline]({cfg.name}/timeline.png)", ""]
-    notes = Path(__file__).resolve().parents[2] / "config" / "experiments" / "NOTES.md"
-    if notes.is_file():
-        lines += ["## Plan and analysis (config/experiments/NOTES.md)", "",
+    notes = Path(run["notes"]) if run.get("notes") else None
+    if notes is not None and notes.is_file():
+        lines += [f"## Plan and analysis ({notes.parent.name}/{notes.name})", "",
                   notes.read_text().strip(), ""]
     return lines

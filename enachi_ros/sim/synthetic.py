@@ -30,7 +30,9 @@ _SPLITS = (
     ("stage3", "intermediate", [128, 4, 4], 1.0e-3, 0.2e-3, _coeffs(-0.3)),
     ("pool", "intermediate", [128, 1, 1], 1.15e-3, 0.02e-3, _coeffs(-0.25)),
     ("device_only", "device_only", [], 1.2e-3, 0.0, None),
+    ("edge_jpeg", "edge_jpeg", [1, 28, 28], 0.05e-3, 1.25e-3, None),  # all-or-nothing
 )
+JPEG_BYTES, JPEG_ACCURACY = 360, 0.905
 MAX_PAYLOAD, MIN_PACKETS = 1024, 8
 
 
@@ -71,14 +73,17 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
     splits, correct_l, entropy_l = [], [], []
     k_max = max(len(_packets(s[2], 8)) for s in _SPLITS)
     for i, (name, kind, shape, head, tail, coeffs) in enumerate(_SPLITS):
-        pk = {str(b): _packets(shape, b) for b in (8, 4, 2)}
+        jpeg = kind == "edge_jpeg"
+        pk = {str(b): [JPEG_BYTES] if jpeg else _packets(shape, b) for b in (8, 4, 2)}
         k = len(pk["8"])
         ks = np.arange(k + 1)
         frac = ks / max(k, 1)
-        acc = _curve(coeffs, frac) if coeffs else np.array([0.915])
+        acc = (_curve(coeffs, frac) if coeffs else
+               np.array([0.0, JPEG_ACCURACY]) if jpeg else np.array([0.915]))
         cur = np.minimum.accumulate(acc[::-1])[::-1] if coeffs else acc
         kk = np.minimum(np.arange(k_max + 1), k)
-        correct = difficulty[:, None] < (cur[kk] if coeffs else np.full(k_max + 1, acc[0]))[None, :]
+        level = cur[kk] if coeffs or jpeg else np.full(k_max + 1, acc[0])
+        correct = difficulty[:, None] < level[None, :]
         noise = 0.1 * rng.random((n_samples, k_max + 1))
         ent = np.clip(0.95 - 0.8 * (frac[kk] if coeffs else 1.0) + noise - 0.3 * correct, 0, 1)
         correct_l.append(correct)
@@ -99,6 +104,7 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
             "surrogate": {"a0": (coeffs or (1.0,))[0], "a1": (coeffs or (0, -1.0))[1],
                           "a2": coeffs[2] if coeffs else float(acc[-1]) + 1.0, "rmse": 0.0,
                           "fit_on": "calibration"},
+            **({"jpeg": {"quality": 95, "payload_bytes_mean": JPEG_BYTES}} if jpeg else {}),
             "entropy_thresholds": {"theta": theta if k else [],
                                    "accuracy": [float(acc[-1])] * len(theta) if k else [],
                                    "mean_packets": mean_k if k else [],
@@ -117,7 +123,8 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
         out / "traces.npz",
         sample_index=np.arange(n_samples, dtype=np.int32),
         labels=labels.astype(np.int16),
-        num_packets=np.array([len(_packets(s[2], 8)) for s in _SPLITS], dtype=np.int16),
+        num_packets=np.array([1 if s[1] == "edge_jpeg" else len(_packets(s[2], 8))
+                              for s in _SPLITS], dtype=np.int16),
         correct=np.stack(correct_l),
         entropy=np.stack(entropy_l),
         pred=np.where(np.stack(correct_l), labels[None, :, None], (labels[None, :, None] + 1) % 10)
