@@ -59,7 +59,7 @@ def test_profiles_fill_what_the_config_does_not_set() -> None:
                         "radio": {"p_max_w": 0.1}})
     assert cfg.radio.p_max_w == 0.1  # the config wins over the preset
     assert cfg.radio.granularity_hz == 360e3 and cfg.radio.slot_s == 0.0005  # from the preset
-    assert cfg.device.edge_speedup == 15.0 and cfg.device.device_slowdown == 0.12
+    assert cfg.device.edge_speedup == 24.0 and cfg.device.device_slowdown == 0.06
     assert cfg.radio.params().granularity_hz == 360e3
     assert {"wifi6_20mhz", "nr5g_private", "robot_pi5", "robot_orin_nano",
             "edge_gpu"} <= set(available_profiles())

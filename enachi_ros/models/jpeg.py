@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from enachi_ros.models.evaluation import Outcomes, _entropy
+from enachi_ros.models.evaluation import Outcomes, _entropy, eval_batch
 from enachi_ros.models.splitting import SplitModel
 
 DEFAULT_QUALITY = 95
@@ -61,7 +61,8 @@ def round_trip(images: torch.Tensor, quality: int) -> tuple[torch.Tensor, np.nda
 
 @torch.no_grad()
 def jpeg_outcomes(model: SplitModel, images: torch.Tensor, targets: np.ndarray, *,
-                  quality: int, packets: int, batch: int = 200) -> tuple[Outcomes, np.ndarray]:
+                  quality: int, packets: int, batch: int | None = None
+                  ) -> tuple[Outcomes, np.ndarray]:
     """Outcomes for k = 0..``packets``: nothing decodable before the last packet (prediction
     -1, wrong, entropy 1), the whole model on the decoded frame at k = ``packets``."""
     model.eval()
@@ -69,6 +70,7 @@ def jpeg_outcomes(model: SplitModel, images: torch.Tensor, targets: np.ndarray, 
     pred = np.full((n, packets + 1), -1, dtype=np.int64)
     ent = np.ones((n, packets + 1), dtype=np.float32)
     sizes = []
+    batch = batch or eval_batch(images)
     for i in range(0, n, batch):
         x, size = round_trip(images[i:i + batch], quality)
         logits = model(x)

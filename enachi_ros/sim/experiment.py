@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enachi_ros.core.policies import BASELINES
+from enachi_ros.core.policies import BASELINES, JPEG_BASELINES
 from enachi_ros.sim.config import ExperimentConfig
 from enachi_ros.sim.fronts import Front, compare_at, fronts_by_family
 from enachi_ros.sim.simulator import load_inputs, run_point
@@ -31,7 +31,7 @@ METRICS = ("accuracy", "answered_rate", "deadline_met_rate", "energy_per_task_j"
            "bytes_per_task", "energy_vs_budget", "mean_queue", "early_stop_rate",
            "packets_per_task", "decision_ms")
 COMPARED = ("accuracy", "answered_rate", "energy_per_task_j")
-FRONT_BASELINES = ("task_dpp", *BASELINES)  # baseline families on the accuracy-energy plane
+FRONT_BASELINES = ("task_dpp", *BASELINES, *JPEG_BASELINES)  # families on the fronts
 
 
 @dataclass(frozen=True)
