@@ -36,9 +36,12 @@ def plot_accuracy_vs_fraction(profile: dict, path: Path) -> None:
         curve = s["accuracy_vs_fraction"]
         sur = s["surrogate"]
         partial += curve["accuracy_test"][1:] + curve["accuracy_calib"][1:]
+        # edge_jpeg decodes only when every packet arrived: a step at fraction 1, not a ramp
+        jpeg = s["kind"] == "edge_jpeg"
+        name = f"{s['name']} (all or nothing)" if jpeg else f"{s['name']} (K={len(s['packets'])})"
         for ax in axes:
-            line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3,
-                            label=f"{s['name']} (K={len(s['packets'])})")
+            line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3, label=name,
+                            drawstyle="steps-post" if jpeg else "default")
             ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(),
                     ms=4)
             if len(curve["fraction"]) > 2:
