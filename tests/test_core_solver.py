@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -149,3 +151,30 @@ def test_ties_go_to_the_cheaper_plan_at_the_configurations_energy_scale() -> Non
     with pytest.raises(ValueError, match="energy_scale_j"):
         solve_outer(gains, np.zeros(1), 1.0, 2e6, splits, radio=RADIO, deadline_s=0.05,
                     energy_scale_j=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 25), seed=st.integers(0, 10_000), units=st.integers(1, 12),
+       deadline=st.floats(0.004, 0.08), qscale=st.floats(0.0, 5.0))
+def test_shares_come_in_whole_units_and_none_is_planned_below_one(*, n, seed, units, deadline,
+                                                                  qscale) -> None:
+    """With resource units, every share is a whole number of units, the fleet holds at most
+    the units of W, and a transmitting plan holds at least one unit and delivers a packet: no
+    plan is left to be rounded to nothing afterwards."""
+    rng = np.random.default_rng(seed)
+    splits = synthetic_table()
+    unit = 40e3
+    radio = replace(RADIO, granularity_hz=unit)
+    bandwidth = units * unit + float(rng.uniform(0.0, unit * 0.99))
+    gains = path_gain(rng.uniform(10, 300, n), CHANNEL) * rng.exponential(1.0, n)
+    sol = solve_outer(gains, qscale * rng.random(n), 1.0, bandwidth, splits, radio=radio,
+                      deadline_s=deadline)
+    held = sol.bandwidth_hz / unit
+    assert np.allclose(held, np.round(held)), held
+    assert np.round(held).sum() <= units
+    tx = splits.transmits[sol.split] & sol.run
+    assert np.all(np.round(held[tx]) >= 1)
+    assert np.all(sol.accuracy[sol.run] > 0)
+    _, _, beta = plan_outcome(sol.split, sol.bandwidth_hz, sol.p_ref, gains, sol.window_s,
+                              splits=splits, radio=radio)
+    assert np.all(beta[tx] > 0)

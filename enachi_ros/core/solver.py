@@ -41,6 +41,13 @@ independent fades: planning with M = 1 gets only ~55% of one-packet tasks throug
 This staircase is maximized exactly by the two packet boundaries around the continuous KKT
 point of its concave envelope (``k`` replaced by ``k / M``), plus skipping. Transmit energy of a
 candidate is ``Q c min(w, 1/k)``: once every bit is through the radio is off.
+Resource units [ours]: with a radio that shares the channel in whole units (``granularity_hz``:
+802.11ax resource units, NR PRBs) a share is a whole number u of units, and a share rounded to
+units after solving would leave a robot planned below one unit with nothing (a skipped task that
+the plan counted as answered). So with units each option's candidates are unit counts around the
+KKT point (u - 1, u, u + 1 for u = floor(w* / g), at least 1), each credited with the whole
+packets its ``u g`` delivers, capped at the units that the SNR reaches at p_max; the price fills
+the whole units of W, and leftover units go to the robots that can use them.
 Cost: O(iterations x N x S x G) vectorized numpy.
 """
 
@@ -50,7 +57,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enachi_ros.core.channel import ergodic_spectral_efficiency, snr, snr_for_spectral_efficiency
+from enachi_ros.core.channel import (
+    ergodic_spectral_efficiency,
+    quantize_shares,
+    snr,
+    snr_for_spectral_efficiency,
+)
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.params import RadioParams
 from enachi_ros.core.split_table import SplitTable
@@ -167,12 +179,12 @@ class _Options:
         n0 = radio.noise_psd_w_per_hz
         h = gains[:, None, None]
         c = gamma[None, None, :] * n0 * t * phi[s_tx][None, :, None] / h  # J per Hz
+        w_pmax = np.minimum(  # the share on which p_max still reaches the SNR; at most W
+            radio.p_max_w * h / (gamma[None, None, :] * n0), bandwidth_hz)
         with np.errstate(divide="ignore"):
             w_ub = np.minimum(  # enough for every packet with the margin, and p <= p_max
-                np.where(k > 0, DELIVERY_MARGIN / np.where(k > 0, k, 1.0), 0.0),
-                radio.p_max_w * h / (gamma[None, None, :] * n0),
-            )
-        w_ub = np.minimum(w_ub, bandwidth_hz)  # no single robot can hold more than W
+                np.where(k > 0, DELIVERY_MARGIN / np.where(k > 0, k, 1.0), 0.0), w_pmax)
+        w_pmax = np.broadcast_to(w_pmax, k.shape)
         shape = (n, -1)
         a0 = splits.a0[s_tx][None, :, None]
         a1 = splits.a1[s_tx][None, :, None]
@@ -189,6 +201,11 @@ class _Options:
         self.vk = (vn * a0 * kq).reshape(shape)
         self.qc = (q * c).reshape(shape)
         self.w_ub = w_ub.reshape(shape)
+        self.unit = float(radio.granularity_hz)
+        if self.unit > 0:  # the most units an option can use: p_max, W, and all its packets
+            all_packets = DELIVERY_MARGIN * np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0)
+            self.u_max = np.minimum(np.floor(w_pmax / self.unit + 1e-9),
+                                    np.ceil(all_packets / self.unit - 1e-9)).reshape(shape)
         with np.errstate(divide="ignore"):
             self.inv_k = np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0).reshape(shape)
             self.w_packet = np.where(kq > 0, 1.0 / np.where(kq > 0, kq * packets, 1.0),
@@ -198,9 +215,11 @@ class _Options:
         base[~np.broadcast_to(ok[:, s_tx, None], k.shape) | (k <= 0)] = -np.inf
         self.base = base.reshape(shape)
         dead = ~np.isfinite(self.base)  # keep the arithmetic finite on options that never win
-        for name in ("a0kq", "vk", "qc", "w_ub", "w_packet", "inv_k"):
+        for name in ("a0kq", "vk", "qc", "w_ub", "w_packet", "inv_k", "u_max"):
+            if not hasattr(self, name):
+                continue
             arr = np.array(getattr(self, name), dtype=float)
-            arr[dead] = 0.0 if name in ("w_ub", "vk", "inv_k") else 1.0
+            arr[dead] = 0.0 if name in ("w_ub", "vk", "inv_k", "u_max") else 1.0
             setattr(self, name, arr)
         self.a0_packet = self.a0 / np.maximum(self.packets, 1.0)  # a0 * beta per packet
         self.vn = vn
@@ -215,15 +234,7 @@ class _Options:
         ``SKIP``), its share, and the share sum."""
         mu = self.qc + lam  # > 0: the queues carry the energy price floor
         w_star = (self.a1 + np.sqrt(self.vk / mu)) / self.a0kq  # KKT of the envelope
-        lo = np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9)
-        lo = np.minimum(lo, self.packets)
-        hi = np.minimum(lo + 1.0, self.packets)
-        u_lo, w_lo = self._utility(lo, lam)
-        u_hi, w_hi = self._utility(hi, lam)
-        u_hi = np.where(w_hi <= self.w_ub * (1 + 1e-9), u_hi, -np.inf)
-        take_hi = u_hi > u_lo
-        u, w = np.where(take_hi, u_hi, u_lo), np.where(take_hi, w_hi, w_lo)
-        planned = np.where(take_hi, hi, lo)
+        u, w, planned = (self._best_units if self.unit > 0 else self._best_packets)(w_star, lam)
         j = np.argmax(u, axis=1)
         rows = np.arange(self.n)
         u_best = np.where(planned[rows, j] >= 1, u[rows, j], -np.inf)  # 0 packets = skip
@@ -234,12 +245,44 @@ class _Options:
         w_best = np.where(choice >= 0, w[rows, j], 0.0)
         return choice, w_best, w_best.sum()
 
-    def _utility(self, packets: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-        """Utility of planning ``packets`` whole packets, and the share that takes (0 packets:
-        the task is skipped, utility 0)."""
-        w = packets * self.w_packet
-        u = (self.base - self.vn / (packets * self.a0_packet - self.a1)
-             - self.qc * np.minimum(w, self.inv_k) - lam * w)
+    def _best_packets(self, w_star: np.ndarray, lam: float):
+        """Continuous shares: the two packet boundaries around the KKT point -> utility, share
+        and planned packets per option."""
+        lo = np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9)
+        lo = np.minimum(lo, self.packets)
+        hi = np.minimum(lo + 1.0, self.packets)
+        u_lo, w_lo = self._utility(lo, lo * self.w_packet, lam)
+        u_hi, w_hi = self._utility(hi, hi * self.w_packet, lam)
+        u_hi = np.where(w_hi <= self.w_ub * (1 + 1e-9), u_hi, -np.inf)
+        take_hi = u_hi > u_lo
+        return (np.where(take_hi, u_hi, u_lo), np.where(take_hi, w_hi, w_lo),
+                np.where(take_hi, hi, lo))
+
+    def _best_units(self, w_star: np.ndarray, lam: float):
+        """Shares in whole units: the unit counts around the KKT point, each with the whole
+        packets it delivers -> utility, share and planned packets per option (an option whose
+        SNR p_max cannot reach on one unit plans nothing)."""
+        base = np.maximum(np.floor(np.clip(w_star, 0.0, None) / self.unit + 1e-9), 1.0)
+        best_u = np.full(base.shape, -np.inf)
+        best_w, best_j = np.zeros(base.shape), np.zeros(base.shape)
+        for offset in (-1.0, 0.0, 1.0):
+            units = np.minimum(np.maximum(base + offset, 1.0), self.u_max)
+            w = units * self.unit
+            packets = np.minimum(np.floor(w / self.w_packet + 1e-9), self.packets)
+            packets = np.where(units >= 1, packets, 0.0)
+            util, _ = self._utility(packets, w, lam)
+            util = np.where(packets >= 1, util, -np.inf)
+            better = util > best_u
+            best_u = np.where(better, util, best_u)
+            best_w, best_j = np.where(better, w, best_w), np.where(better, packets, best_j)
+        return np.where(np.isfinite(best_u), best_u, 0.0), best_w, best_j
+
+    def _utility(self, packets: np.ndarray, w: np.ndarray, lam: float):
+        """Utility of planning ``packets`` whole packets on share ``w`` (0 packets: the task is
+        skipped, utility 0), and the share."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = (self.base - self.vn / (packets * self.a0_packet - self.a1)
+                 - self.qc * np.minimum(w, self.inv_k) - lam * w)
         return np.where(packets >= 1, u, 0.0), w
 
     def max_price(self) -> float:
@@ -329,23 +372,25 @@ def solve_outer(
     gamma = _cached_grid(radio, snr_points)
     opts = _Options(gains, queues + floor, v, splits, radio=radio, deadline_s=deadline_s,
                     phi=phi, allowed=allowed, gamma=gamma, bandwidth_hz=bandwidth_hz)
+    unit = radio.granularity_hz
+    usable = np.floor(bandwidth_hz / unit + 1e-9) * unit if unit > 0 else bandwidth_hz
     lam = 0.0
     choice, w, total = opts.best(0.0)
-    if total > bandwidth_hz:
+    if total > usable * (1 + 1e-12):
         hi = opts.max_price()
         lo = hi * 1e-10
         steps = iterations
         if (
             price_hint
             and lo < price_hint < hi
-            and opts.best(price_hint * 4.0)[2] <= bandwidth_hz < opts.best(price_hint / 4.0)[2]
+            and opts.best(price_hint * 4.0)[2] <= usable < opts.best(price_hint / 4.0)[2]
         ):
             lo, hi, steps = price_hint / 4.0, price_hint * 4.0, max(iterations // 2, 6)
         choice, w, total = opts.best(hi)
         for _ in range(steps):
             mid = np.sqrt(lo * hi)
             c_mid, w_mid, t_mid = opts.best(mid)
-            if t_mid > bandwidth_hz:
+            if t_mid > usable * (1 + 1e-12):
                 lo = mid
             else:
                 hi, choice, w, total = mid, c_mid, w_mid, t_mid
@@ -362,6 +407,8 @@ def solve_outer(
         # hand out the leftover at fixed p_ref, except where the lower SNR would push more of
         # the window below the decoding threshold and deliver fewer whole packets
         more = w * (bandwidth_hz / total)
+        if unit > 0:  # whole units, none below the plan (it is a multiple of the unit)
+            more = np.maximum(quantize_shares(more, unit, bandwidth_hz), w)
         before = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio)[2]
         after = plan_outcome(split, more, p_ref, gains, window, splits=splits, radio=radio)[2]
         w = np.where(after >= before, more, w)

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from enachi_ros.workloads import DEFAULT_WORKLOAD, WORKLOADS
+
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "config" / "experiments"
 
 
@@ -38,10 +40,14 @@ def add_parser(subparsers) -> None:
     _common(sim)
     sim.set_defaults(func=simulate)
     rep = subparsers.add_parser("reproduce", help="run every experiment and write report.md",
-                                description="Runs all configs in config/experiments and writes "
-                                "a markdown report headed by the headline table.")
-    rep.add_argument("--configs", type=Path, default=EXPERIMENTS_DIR,
-                     help="directory of experiment YAML files")
+                                description="Runs all configs of a workload in "
+                                "config/experiments/<workload> and writes a markdown report "
+                                "headed by the accuracy-energy fronts.")
+    rep.add_argument("--workload", choices=sorted(WORKLOADS), default=DEFAULT_WORKLOAD,
+                     help="whose experiments: config/experiments/<workload> (default: "
+                     "%(default)s)")
+    rep.add_argument("--configs", type=Path,
+                     help="directory of experiment YAML files (instead of --workload's)")
     rep.add_argument("--render", action="store_true",
                      help="no simulation: rewrite the outputs and report.md of --out from its "
                      "run.json (after changing the analysis or the plots)")
@@ -91,17 +97,18 @@ def reproduce(args) -> int:
             return 2
         return 0
 
+    folder = args.configs or EXPERIMENTS_DIR / args.workload
     try:
-        configs = sorted(args.configs.glob("*.yaml"))
+        configs = sorted(folder.glob("*.yaml"))
         if not configs:
-            raise ValueError(f"--configs: no *.yaml in {args.configs}")
+            raise ValueError(f"--configs: no *.yaml in {folder}")
         cfgs = [_load(p, args) for p in configs]
     except ValueError as exc:
         print(f"enachi reproduce: {exc}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     path = reproduce_all(cfgs, args.out, args.frames, args.workers, quick=args.quick,
-                         notes=args.configs / "NOTES.md")
+                         notes=folder / "NOTES.md")
     print(f"wrote {path} in {time.perf_counter() - t0:.0f} s wall time ({args.workers} workers)")
     return 0
 
