@@ -12,7 +12,7 @@ nothing is sent). Every transmitted tensor is 4-D ``[N, C, H, W]`` so the packet
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -182,3 +182,41 @@ class DropoutSplitModel(SplitModel):
                 x = self.channel_dropout.apply(cut, x)
             x = stage(x)
         return x
+
+    @torch.no_grad()
+    def accuracy(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], *,
+                 cut: str | None = None, keep_fraction: float = 1.0) -> float:
+        """Accuracy over ``(images, labels)`` batches (eval mode). With ``cut``, only the first
+        ``keep_fraction`` of its channels are kept and the rest filled with the channel means:
+        what the edge does with a partial feature."""
+        self.eval()
+        correct = total = 0
+        for x, y in batches:
+            if cut is None:
+                logits = self(x)
+            else:
+                f = self.head(x, cut)
+                keep = max(1, round(keep_fraction * f.shape[1]))
+                f[:, keep:] = self.channel_dropout.mean(cut).to(f.device)[keep:, None, None]
+                logits = self.tail(f, cut)
+            correct += int((logits.argmax(1).cpu() == y.cpu()).sum())
+            total += len(y)
+        return correct / total
+
+    @torch.no_grad()
+    def set_channel_means(self, batches: Iterable[torch.Tensor]) -> None:
+        """Exact per-channel means of every cut's feature over the images of ``batches`` (eval
+        mode): the edge's fill values, replacing the running means of training."""
+        self.eval()
+        cuts = [p for p in self.splits if p.kind == "intermediate"]
+        sums = {p.name: torch.zeros_like(self.channel_dropout.mean(p.name)) for p in cuts}
+        count = 0
+        for images in batches:
+            count += images.shape[0]
+            x, start = images, 0
+            for p in cuts:
+                x = self.run_stages(x, start, p.boundary)
+                start = p.boundary
+                sums[p.name] += x.mean(dim=(2, 3)).sum(0)
+        for name, total in sums.items():
+            self.channel_dropout.mean(name).copy_(total / count)

@@ -66,42 +66,22 @@ def augment(x: torch.Tensor, gen: torch.Generator, pad: int = 2) -> torch.Tensor
     return padded[torch.arange(n)[:, None, None], 0, rows, cols].unsqueeze(1)
 
 
-@torch.no_grad()
-def evaluate(model: FmnistResNet, data: Subset, keep_fraction: float = 1.0,
-             split: str | None = None, batch_size: int = 1000) -> float:
-    """Accuracy; with ``split`` set, only the first ``keep_fraction`` channels are kept there."""
-    model.eval()
+def _batches(data: Subset, batch_size: int = 1000):
+    """``(images, labels)`` tensors of ``data`` in order."""
     x_all, y_all = to_tensor(data.images), torch.from_numpy(data.labels)
-    correct = 0
     for i in range(0, len(data), batch_size):
-        x, y = x_all[i:i + batch_size], y_all[i:i + batch_size]
-        if split is None:
-            logits = model(x)
-        else:
-            f = model.head(x, split)
-            keep = max(1, round(keep_fraction * f.shape[1]))
-            f[:, keep:] = model.channel_mean(split)[keep:, None, None]
-            logits = model.tail(f, split)
-        correct += int((logits.argmax(1) == y).sum())
-    return correct / len(data)
+        yield x_all[i:i + batch_size], y_all[i:i + batch_size]
 
 
-@torch.no_grad()
-def recompute_channel_means(model: FmnistResNet, data: Subset, batch_size: int = 1000) -> None:
-    """Exact per-channel means of each cut's feature over ``data`` (eval mode)."""
-    model.eval()
-    x_all = to_tensor(data.images)
-    cuts = [p for p in model.splits if p.kind == "intermediate"]
-    sums = {p.name: torch.zeros(model.channel_dropout.mean(p.name).shape[0]) for p in cuts}
-    for i in range(0, len(data), batch_size):
-        x = x_all[i:i + batch_size]
-        start = 0
-        for p in cuts:
-            x = model.run_stages(x, start, p.boundary)
-            start = p.boundary
-            sums[p.name] += x.sum(dim=(0, 2, 3)) / (x.shape[2] * x.shape[3])
-    for name, total in sums.items():
-        model.channel_dropout.mean(name).copy_(total / len(data))
+def evaluate(model: FmnistResNet, data: Subset, keep_fraction: float = 1.0,
+             split: str | None = None) -> float:
+    """Accuracy; with ``split`` set, only the first ``keep_fraction`` channels are kept there."""
+    return model.accuracy(_batches(data), cut=split, keep_fraction=keep_fraction)
+
+
+def recompute_channel_means(model: FmnistResNet, data: Subset) -> None:
+    """Exact per-channel means of each cut's feature over ``data`` (the edge's fill values)."""
+    model.set_channel_means(x for x, _ in _batches(data))
 
 
 def _limit(data: Subset, n: int | None) -> Subset:

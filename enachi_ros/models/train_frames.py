@@ -59,42 +59,24 @@ def to_tensor(images: np.ndarray, device: str = "cpu") -> torch.Tensor:
     return torch.from_numpy(images).to(device).permute(0, 3, 1, 2).float().div_(255.0)
 
 
-@torch.no_grad()
+def _batches(split: str, count: int, size: int, device: str):
+    """``(images, labels)`` tensors of the first ``count`` frames of ``split``, 100 at a time."""
+    for images, labels in frames.batches(split, range(count), size, batch_size=100):
+        yield to_tensor(images, device), torch.from_numpy(labels)
+
+
 def evaluate(model: Lite0Frames, split: str, count: int, *, size: int, device: str = "cpu",
              keep_fraction: float = 1.0, cut: str | None = None) -> float:
     """Accuracy on the first ``count`` frames of ``split``; with ``cut``, only the first
     ``keep_fraction`` of its channels are kept (mean fill for the rest)."""
-    model.eval()
-    correct = 0
-    for images, labels in frames.batches(split, range(count), size, batch_size=100):
-        x = to_tensor(images, device)
-        if cut is None:
-            logits = model(x)
-        else:
-            f = model.head(x, cut)
-            keep = max(1, round(keep_fraction * f.shape[1]))
-            f[:, keep:] = model.channel_mean(cut).to(device)[keep:, None, None]
-            logits = model.tail(f, cut)
-        correct += int((logits.argmax(1).cpu() == torch.from_numpy(labels)).sum())
-    return correct / count
+    return model.accuracy(_batches(split, count, size, device), cut=cut,
+                          keep_fraction=keep_fraction)
 
 
-@torch.no_grad()
 def recompute_channel_means(model: Lite0Frames, count: int, *, size: int,
                             device: str = "cpu") -> None:
     """Exact per-channel means of every cut's feature over ``count`` training frames."""
-    model.eval()
-    sums = {name: torch.zeros(model.channel_dropout.mean(name).shape[0], device=device)
-            for name in CUTS}
-    for images, _ in frames.batches("train", range(count), size, batch_size=100):
-        x, start = to_tensor(images, device), 0
-        for name in CUTS:
-            end = model.split(name).boundary
-            x = model.run_stages(x, start, end)
-            start = end
-            sums[name] += x.mean(dim=(2, 3)).sum(0)
-    for name, total in sums.items():
-        model.channel_dropout.mean(name).copy_(total / count)
+    model.set_channel_means(x for x, _ in _batches("train", count, size, device))
 
 
 def train_frames(config: FramesTrainConfig, out: Path | None = None, log=print
