@@ -12,7 +12,7 @@ import os
 from launch.actions import IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
-from enachi_ros.launch_support import arg, declare, launch_dir
+from enachi_ros.launch_support import arg, declare, launch_dir, workload
 from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 
@@ -35,6 +35,8 @@ def _includes(context) -> list:
     if count < 1:
         raise ValueError(f"robots: expected an integer >= 1, got {count}")
     robot_ids = [f"robot{i}" for i in range(1, count + 1)]
+    spot = workload(context)  # robot 1's distance from the access point, then each next one's
+    first, step = float(spot["distance_m"]), float(spot["distance_step_m"])
     shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level"),
               "workload": arg(context, "workload")}
 
@@ -57,7 +59,7 @@ def _includes(context) -> list:
             {
                 "robot_id": rid,
                 "channel_seed": str(i),
-                "distance_m": str(50.0 + 25.0 * (i - 1)),  # 50, 75, 100 m ...
+                "distance_m": str(first + step * (i - 1)),
                 "source": arg(context, "source"),
                 "frame_rate": arg(context, "frame_rate"),
             },

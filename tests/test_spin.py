@@ -20,12 +20,14 @@ class _Context:
 
 
 class _Executor:
-    """Raises what rclpy raised in the measured races, with the context in a given state."""
+    """Raises what rclpy raised in the measured races, leaving the context in a given state
+    (a race: the context was shut down while ``spin_once`` ran)."""
 
     def __init__(self, exc: BaseException, context_ok: bool) -> None:
-        self.exc, self.context = exc, _Context(context_ok)
+        self.exc, self.context, self.after = exc, _Context(True), context_ok
 
-    def spin(self) -> None:
+    def spin_once(self, timeout_sec: float | None = None) -> None:
+        self.context._ok = self.after
         raise self.exc
 
 

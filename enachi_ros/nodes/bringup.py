@@ -40,6 +40,7 @@ DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0}
 # second when idle, but 9 interpreters tearing down DDS at once on a busy 2-core machine take
 # longer; ros2 launch waits 5 s before SIGTERM (sigterm_timeout), we allow more.
 STOP_TIMEOUTS_S = (15.0, 5.0, 2.0)
+EDGE_WAIT_S = 60.0  # the longest bringup waits for the edge's heartbeat before the robots
 # Convenience flags -> launch argument names (passed only when given).
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
              "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload"}
@@ -259,6 +260,36 @@ def start(groups: list[Group], log_dir: Path) -> list[Proc]:
     return procs
 
 
+def start_edge_first(groups: list[Group], log_dir: Path, recorder: Any, executor: Any,
+                     progress: Any, timeout_s: float = EDGE_WAIT_S) -> list[Proc]:
+    """Start the processes of the edge namespace, wait (at most ``timeout_s``) for the edge's
+    heartbeat, then start the robots: the edge loads and traces its model for several seconds
+    (the camera model: ~10 s here), and robots started with it would run their first frames
+    on the device-only fallback, at ~1 J each for a cold model on a Pi 5 class CPU. Robots
+    without an edge, or an edge without robots, start at once."""
+    from std_msgs.msg import Header
+
+    from enachi_ros.nodes import qos, topics
+
+    edge = [g for g in groups if all(s.namespace.strip("/") == "edge" for s in g.specs)]
+    rest = [g for g in groups if g not in edge]
+    if not edge or not rest:
+        return start(groups, log_dir)
+    heard: list[float] = []
+    sub = recorder.create_subscription(Header, topics.EDGE_ALIVE,
+                                       lambda _m: heard.append(time.monotonic()),
+                                       qos.heartbeat_qos())
+    procs = start(edge, log_dir)
+    t0 = time.monotonic()
+    while (not heard and time.monotonic() - t0 < timeout_s
+           and all(p.popen.poll() is None for p in procs)):
+        executor.spin_once(timeout_sec=0.05)
+    recorder.destroy_subscription(sub)
+    progress.note(f"edge up after {time.monotonic() - t0:.1f} s" if heard else
+                  f"no edge heartbeat within {timeout_s:g} s: starting the robots anyway")
+    return procs + start(rest, log_dir)
+
+
 def stop(procs: list[Proc], timeouts: tuple[float, float, float] = STOP_TIMEOUTS_S) -> None:
     """SIGINT, then SIGTERM, then SIGKILL to each process group, waiting between steps.
 
@@ -363,10 +394,12 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     failures: list[str] = []
     kills = parse_kills(args.kill, [g.name for g in groups])
     config["injected_faults"] = [f"{name}@{at:g}s" for name, at in kills]
-    procs = start(groups, out / "logs")
+    procs: list[Proc] = []
     started = time.monotonic()
     usage: dict[str, dict[str, float]] = {}
     try:
+        procs += start_edge_first(groups, out / "logs", recorder, executor, progress)
+        started = time.monotonic()
         with progress:
             end = started + args.duration if args.duration > 0 else float("inf")
             while time.monotonic() < end:

@@ -76,15 +76,15 @@ def specs_from_json(text: str) -> list[NodeSpec]:
 
 def run(specs: list[NodeSpec]) -> int:
     import rclpy
-    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+    from rclpy.executors import ExternalShutdownException
 
-    from enachi_ros.nodes.spin import enable_stack_dumps, spin_until_shutdown
+    from enachi_ros.nodes.spin import enable_stack_dumps, make_executor, spin_until_shutdown
 
     enable_stack_dumps()
     nodes: list[Any] = []
     try:
         with rclpy.init():
-            executor = SingleThreadedExecutor()
+            executor = make_executor()
             try:
                 for spec in specs:
                     try:

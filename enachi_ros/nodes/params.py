@@ -139,6 +139,15 @@ ROBOT_IDS = Param(
     expected="a non-empty list of robot ids",
 )
 MODEL = Param("model", "fmnist_resnet", "registered split model")
+# The feature topic's queue: a task sends up to ~110 packets (the camera workload's block1) and
+# a busy tail reads them late, so the queue must hold a whole task per robot and keep packets
+# for as long as their deadline leaves them useful (shared by transmitter and tail).
+FEATURE_QUEUE = (
+    Param("feature_queue_depth", 64, "feature packets kept per robot topic (KEEP_LAST)",
+          low=1, high=100000),
+    Param("feature_lifespan_s", 0.1, "how long a feature packet stays deliverable (s)",
+          low=0.001, high=60.0),
+)
 ARTIFACT_DIR = Param(
     "artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"
 )

@@ -21,8 +21,23 @@ def enable_stack_dumps() -> None:
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
+def make_executor() -> Executor:
+    """The executor every node process spins: rclpy's EventsExecutor (C++ event queue, in
+    rclpy since Jazzy) where it exists, else SingleThreadedExecutor. Measured here with one
+    process holding two nodes (10 subscriptions, 4 timers): a burst of 4000 feature packets
+    took 2.08 s to go through SingleThreadedExecutor (it rebuilds its wait set and runs one
+    callback per round) and 0.30 s through EventsExecutor; the camera workload sends 81-112
+    packets per task per robot."""
+    try:
+        from rclpy.experimental import EventsExecutor
+    except ImportError:
+        return SingleThreadedExecutor()
+    return EventsExecutor()
+
+
 def spin_until_shutdown(executor: Executor) -> None:
-    """``executor.spin()`` that ends quietly when the context is shut down under it.
+    """Spin ``executor`` until its context is shut down, and end quietly when it is shut down
+    under it.
 
     On SIGINT rclpy's signal handler shuts the context down while ``spin_once`` may be building
     its wait set or taking a message; that raises ``RCLError`` ("the given context is not
@@ -32,7 +47,8 @@ def spin_until_shutdown(executor: Executor) -> None:
     valid is a real error and is re-raised.
     """
     try:
-        executor.spin()
+        while executor.context.ok():  # EventsExecutor.spin() ran no callback here (rclpy
+            executor.spin_once(timeout_sec=0.1)  # 9.1.2 wheels); spin_once does
     except (_rclpy.RCLError, RuntimeError) as exc:
         if executor.context.ok():
             raise
@@ -46,7 +62,7 @@ def spin_node(node_class: type[Node], args: list[str] | None = None) -> None:
     try:
         with rclpy.init(args=args):
             node = node_class()
-            executor = SingleThreadedExecutor()
+            executor = make_executor()
             executor.add_node(node)
             try:
                 spin_until_shutdown(executor)

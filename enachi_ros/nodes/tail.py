@@ -3,8 +3,10 @@ deadline.
 
 Feature packets of every robot land in a per-task buffer initialised with the per-channel
 training mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs once per split over
-all tasks that received new packets (batched across robots), computes the normalized entropy
-and, when it is at most the task's threshold, sends STOP and the result. At the window end the
+the tasks whose packet count reached a checkpoint (the k at which calibration measured the
+entropy: every k for small models, a k-grid for large ones; batched across robots), computes
+the normalized entropy and, when it is at most the task's threshold, sends STOP and the
+result. At the window end the
 result is produced from whatever arrived, unless the decision asked for a full transmission
 (``partial_ok`` false: the edge needs every packet), in which case an incomplete task gets no
 prediction (outcome dropped, with the packet count): the scoring rule of ``core.scoring``.
@@ -14,6 +16,7 @@ Malformed packets are rejected and counted.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +37,14 @@ from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import payload_from_msg, to_seconds
 from enachi_ros.nodes.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.nodes.model_runtime import ModelRuntime
-from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_IDS, Param, declare
+from enachi_ros.nodes.params import (
+    ARTIFACT_DIR,
+    FEATURE_QUEUE,
+    MODEL,
+    ROBOT_IDS,
+    Param,
+    declare,
+)
 from enachi_ros.nodes.physical import RADIO_PARAMS
 from enachi_ros.nodes.spin import spin_node
 
@@ -53,6 +63,7 @@ PARAMS = (
     Param("feedback_repeats", 2, "STOP is sent this many times (lossy links)", low=1, high=10),
     Param("heartbeat_period_s", 0.2, "edge heartbeat period (liveliness) (s)", low=0.01, high=10.0),
     Param("threads", 1, "torch CPU threads", low=1, high=64),
+    *FEATURE_QUEUE,
     *RADIO_PARAMS,
 )
 
@@ -67,8 +78,12 @@ class _Task:
     total: int
     deadline_s: float
     capture_s: float
+    checkpoints: np.ndarray  # packet counts at which the entropy is checked (calibration's k)
     bytes_received: int = 0
-    dirty: bool = False
+    dirty: bool = False  # a checkpoint was crossed since the last pass
+    fresh: bool = False  # packets arrived since the last pass
+    pending: bool = False  # in the pass now running
+    probs_packets: int = 0  # packets the probabilities were computed from
     tail_s: float = 0.0
     probs: np.ndarray | None = field(default=None, repr=False)
 
@@ -78,6 +93,9 @@ class TailNode(Node):
         super().__init__("tail", **kwargs)
         self.p = declare(self, PARAMS)
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
+        for split in range(self.runtime.n_splits):  # trace every tail now, not at a deadline
+            if self.runtime.kind(split) != "device_only":
+                self.runtime.tail_module(split)
         self.tasks: dict[tuple[str, int], _Task] = {}
         self.finished: dict[tuple[str, int], float] = {}
         self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
@@ -91,7 +109,7 @@ class TailNode(Node):
                 FeaturePacket,
                 topics.robot_topic(rid, topics.FEATURES),
                 lambda m, rid=rid: self._on_packet(rid, m),
-                qos.feature_qos(),
+                qos.feature_qos(self.p["feature_queue_depth"], self.p["feature_lifespan_s"]),
             )
             self.pub_result[rid] = self.create_publisher(
                 InferenceResult, topics.robot_topic(rid, topics.RESULT), qos.result_qos()
@@ -107,6 +125,14 @@ class TailNode(Node):
         # The batched tail only runs while tasks are open (CPU: the edge shares a host here).
         self.stepper = self.create_timer(self.p["batch_period_s"], self._step)
         self.stepper.cancel()
+        # The batched tail runs on a worker thread: a pass of the camera model takes 20-70 ms
+        # on this CPU, and on the executor thread it would hold back every packet meanwhile
+        # (one packet per subscription per executor round after a ready timer), so the window
+        # would end with a fraction of what the radio delivered. torch releases the GIL while
+        # it computes; the executor thread keeps taking packets and applies each pass when done.
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tail_pass")
+        self.inflight: Future | None = None
+        self.last_pass_s = 0.0
 
     def _beat(self) -> None:
         h = Header(frame_id="edge")
@@ -145,11 +171,13 @@ class TailNode(Node):
                     int(msg.packet_count),
                     to_seconds(msg.deadline),
                     to_seconds(msg.header.stamp),
+                    self.runtime.checkpoints(int(msg.split_index), int(msg.packet_count)),
                 )
                 self.tasks[key] = task
             if task.buffer.add(payload):
                 task.bytes_received += len(msg.data)
-                task.dirty = True
+                task.fresh = True
+                task.dirty = task.dirty or task.buffer.received_count in task.checkpoints
                 if self.stepper.is_canceled():
                     self.stepper.reset()
         except ValueError as exc:
@@ -172,39 +200,92 @@ class TailNode(Node):
         return d is not None and not d.partial_ok
 
     def _step(self) -> None:
-        if not self.tasks:
+        if not self.tasks and self.inflight is None:
             self.stepper.cancel()
             return
+        if self.inflight is not None and self.inflight.done():
+            self._apply(self.inflight.result())
+            self.inflight = None
         now = time.time()
         fb = self.p["feedback_s"]
-        by_split: dict[int, list[_Task]] = {}
-        for task in self.tasks.values():
-            if task.dirty:
-                by_split.setdefault(task.split, []).append(task)
-        for split, group in by_split.items():
-            t0 = time.perf_counter()
-            probs = self.runtime.tail_batch(np.stack([t.buffer.tensor() for t in group]), split)
-            per_task = (time.perf_counter() - t0) / len(group)
-            for task, pr in zip(group, probs, strict=True):
-                task.probs, task.dirty = pr, False
-                task.tail_s += per_task
+        if self.inflight is None:
+            self._submit(now, fb)
         for key, task in list(self.tasks.items()):
+            due = now >= task.deadline_s - fb
+            if due and task.probs is None:
+                self._evaluate_now(task)  # its window ends and nothing of it was evaluated yet
             if task.probs is None:
                 continue
             entropy = float(normalized_entropy(task.probs[None])[0])
             theta, progressive = self._theta(task)
-            if task.buffer.received_count >= task.total:  # nothing left to save: no early stop
+            got = task.probs_packets
+            if got >= task.total:  # nothing left to save: no early stop
                 self._finish(key, task, EDGE_DEADLINE, f"all {task.total} packets received")
             elif bool(stop_rule(entropy, theta, progressive)):
                 self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
-            elif now >= task.deadline_s - fb:
-                got = task.buffer.received_count
+            elif due:
                 if self._needs_all(task):
                     self._finish(key, task, DROPPED, f"full transmission incomplete at the "
                                  f"window end: {got}/{task.total} packets (the edge needs all)")
                 else:
                     self._finish(key, task, EDGE_DEADLINE,
                                  f"window end with {got}/{task.total} packets")
+
+    def _submit(self, now: float, fb: float) -> None:
+        """Start a pass over the tasks that crossed a checkpoint, and over those with unevaluated
+        packets whose window ends within about two passes."""
+        by_split: dict[int, list[_Task]] = {}
+        for task in self.tasks.values():
+            due = now >= task.deadline_s - fb - 2.0 * self.last_pass_s
+            if task.dirty or (task.fresh and due):
+                by_split.setdefault(task.split, []).append(task)
+        if not by_split:
+            return
+        work = []
+        for split, group in by_split.items():
+            work.append((split, group, [t.buffer.received_count for t in group],
+                         np.stack([t.buffer.tensor() for t in group])))
+            for t in group:
+                t.dirty = t.fresh = False
+                t.pending = True
+        self.inflight = self.worker.submit(self._run_pass, work)
+
+    def _evaluate_now(self, task: _Task) -> None:
+        """Blocking: wait for the pass in flight, then run one for ``task`` if that gave it
+        nothing (a task is opened by its first packet, so there is always one to evaluate)."""
+        if self.inflight is not None:
+            self._apply(self.inflight.result())
+            self.inflight = None
+        if task.probs is None:
+            task.dirty = task.fresh = False
+            features = task.buffer.tensor()[None]
+            self._apply(self._run_pass([(task.split, [task], [task.buffer.received_count],
+                                         features)]))
+
+    def _run_pass(self, work: list) -> tuple[list, float]:
+        """Worker thread: the tail on each split's stacked features (no node state touched)."""
+        t0 = time.perf_counter()
+        out = []
+        for split, group, counts, features in work:
+            t1 = time.perf_counter()
+            probs = self.runtime.tail_batch(features, split)
+            out.append((group, counts, probs, (time.perf_counter() - t1) / len(group)))
+        return out, time.perf_counter() - t0
+
+    def _apply(self, result: tuple[list, float]) -> None:
+        """Executor thread: store a finished pass's probabilities on the tasks still open."""
+        out, elapsed = result
+        self.last_pass_s = elapsed
+        for group, counts, probs, per_task in out:
+            for task, count, pr in zip(group, counts, probs, strict=True):
+                task.pending = False
+                task.tail_s += per_task
+                if count >= task.probs_packets:
+                    task.probs, task.probs_packets = pr, count
+
+    def destroy_node(self) -> None:
+        self.worker.shutdown(wait=True, cancel_futures=True)
+        return super().destroy_node()
 
     def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:
         del self.tasks[key]
@@ -239,7 +320,7 @@ class TailNode(Node):
         r.entropy = float(normalized_entropy(probs[None])[0]) if cls >= 0 else 1.0
         r.ground_truth = -1
         r.split_index = task.split
-        r.packets_received = task.buffer.received_count
+        r.packets_received = task.probs_packets  # what the answer was computed from
         r.packets_total = task.total
         r.bytes_received = task.bytes_received
         r.latency_tail_s = task.tail_s

@@ -31,7 +31,7 @@ from enachi_ros.core.energy import head_time_s
 from enachi_ros.core.link import EmulatedLoss, LinkTask, NoEmulatedLoss
 from enachi_ros.nodes import qos, topics
 from enachi_ros.nodes.convert import to_seconds
-from enachi_ros.nodes.params import MODEL, ROBOT_ID, Param, declare
+from enachi_ros.nodes.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param, declare
 from enachi_ros.nodes.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -56,6 +56,7 @@ PARAMS = (
         high=1000,
     ),
     Param("tick_s", 0.002, "how often emulated slots are advanced (s)", low=0.0005, high=0.1),
+    *FEATURE_QUEUE,
     *RADIO_PARAMS,
     *DEVICE_PARAMS,
     *CHANNEL_PARAMS,
@@ -85,7 +86,11 @@ class TransmitterNode(Node):
         self.queue: collections.deque[EncodedTask] = collections.deque()
         self.active: _Active | None = None
         self.rejected = 0
-        self.pub_features = self.create_publisher(FeaturePacket, topics.FEATURES, qos.feature_qos())
+        self.pub_features = self.create_publisher(
+            FeaturePacket,
+            topics.FEATURES,
+            qos.feature_qos(self.p["feature_queue_depth"], self.p["feature_lifespan_s"]),
+        )
         self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
         self.pub_channel = self.create_publisher(ChannelReport, topics.CHANNEL, qos.report_qos())
         self.create_subscription(

@@ -1,0 +1,49 @@
+"""The nodes' model runtime: traced tails compute what the eager model computes, at any batch
+size, and checkpoints follow the calibration's k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from enachi_ros.nodes.model_runtime import ModelRuntime
+
+
+@pytest.fixture(scope="module")
+def fmnist() -> ModelRuntime:
+    return ModelRuntime("fmnist_resnet")
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_traced_tails_match_the_eager_model(fmnist: ModelRuntime, batch: int) -> None:
+    rng = np.random.default_rng(batch)
+    for split in range(fmnist.n_splits):
+        if fmnist.kind(split) == "device_only":
+            continue
+        shape = fmnist.artifact.split(split).feature_shape
+        x = rng.standard_normal((batch, *shape)).astype(np.float32)
+        with torch.no_grad():
+            eager = torch.softmax(fmnist.model.tail(torch.from_numpy(x), split), dim=1).numpy()
+        np.testing.assert_allclose(fmnist.tail_batch(x, split), eager, atol=1e-5)
+
+
+def test_camera_model_tail_is_traced_once_and_matches(tmp_path) -> None:
+    lite = ModelRuntime("lite0_frames")
+    split = lite.artifact.split("block4").index
+    x = np.random.default_rng(0).standard_normal(
+        (2, *lite.artifact.split(split).feature_shape)).astype(np.float32)
+    with torch.no_grad():
+        eager = torch.softmax(lite.model.tail(torch.from_numpy(x), split), dim=1).numpy()
+    np.testing.assert_allclose(lite.tail_batch(x, split), eager, atol=1e-5)
+    assert lite.tail_module(split) is lite.tail_module(split)
+
+
+def test_checkpoints_are_the_calibrated_k_and_all_packets(fmnist: ModelRuntime) -> None:
+    lite = ModelRuntime("lite0_frames")
+    edge = lite.artifact.split("edge_only")
+    assert list(lite.checkpoints(edge.index, edge.num_packets)) == [10, 20, 30, 40, 51, 61, 71,
+                                                                    81]
+    assert list(lite.checkpoints(edge.index, 25)) == [10, 20, 25]  # a shorter task: its end
+    stage = fmnist.artifact.split("stage1")
+    assert list(fmnist.checkpoints(stage.index, 8)) == list(range(1, 9))
