@@ -14,12 +14,14 @@ BENCH_MODULES: list[str] = [
     "enachi_ros.bench.models",
     "enachi_ros.bench.scheduler",
     "enachi_ros.bench.pipeline",
+    "enachi_ros.bench.executors",
 ]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``bench`` and its sub-commands."""
-    parser = subparsers.add_parser("bench", help="benchmarks: models, scheduler, pipeline")
+    parser = subparsers.add_parser(
+        "bench", help="benchmarks: models, scheduler, pipeline, executors")
     benches = parser.add_subparsers(dest="bench", metavar="BENCH")
     for module_name in BENCH_MODULES:
         try:
