@@ -178,3 +178,41 @@ def test_shares_come_in_whole_units_and_none_is_planned_below_one(*, n, seed, un
     _, _, beta = plan_outcome(sol.split, sol.bandwidth_hz, sol.p_ref, gains, sol.window_s,
                               splits=splits, radio=radio)
     assert np.all(beta[tx] > 0)
+
+
+def brute_force_units(gains, queues, v, units, unit, splits, *, deadline):
+    """Best P1.1 value of 2 robots over every split of ``units`` whole units, powers, splits
+    (or skipping)."""
+    n = gains.size
+    slots = window_slots(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
+    ok = feasible(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
+    powers = RADIO.p_max_w * np.logspace(-4, 0, 400)
+    shares = unit * np.arange(units + 1)
+    best = []
+    for i in range(n):
+        vals = np.full(shares.size, -np.inf)
+        for s in np.flatnonzero(ok[i]):
+            ww, pp = np.meshgrid(shares, powers, indexing="ij")
+            acc, energy, _ = plan_outcome(
+                np.full(ww.shape, s), ww, pp, np.full(ww.shape, gains[i]),
+                np.full(ww.shape, slots[i, s] * RADIO.slot_s), splits=splits, radio=RADIO)
+            vals = np.maximum(vals, (v / n * acc - queues[i] * energy).max(axis=1))
+        best.append(np.maximum(vals, 0.0))  # skipping scores 0
+    return float(np.max(best[0] + best[1][::-1]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unit_solver_matches_brute_force_with_units_narrower_than_a_packet(seed: int) -> None:
+    """Units of 1-20 kHz (narrower than one packet's share at low SNR): the solver still finds
+    the plans that the fewest units carrying a packet make possible."""
+    rng = np.random.default_rng(100 + seed)
+    splits = synthetic_table()
+    unit = float(rng.uniform(1e3, 20e3))
+    units = int(rng.integers(8, 40))
+    radio = replace(RADIO, granularity_hz=unit)
+    gains = path_gain(rng.uniform(40, 150, 2), CHANNEL)
+    queues = rng.uniform(0.5, 20.0, 2)
+    deadline = float(rng.uniform(0.012, 0.03))
+    sol = solve_outer(gains, queues, 1.0, units * unit, splits, radio=radio, deadline_s=deadline)
+    best = brute_force_units(gains, queues, 1.0, units, unit, splits, deadline=deadline)
+    assert sol.objective >= best - 0.002, (sol.objective, best)

@@ -28,22 +28,33 @@ def test_traced_tails_match_the_eager_model(fmnist: ModelRuntime, batch: int) ->
         np.testing.assert_allclose(fmnist.tail_batch(x, split), eager, atol=1e-5)
 
 
-def test_camera_model_tail_is_traced_once_and_matches(tmp_path) -> None:
-    lite = ModelRuntime("lite0_frames")
-    split = lite.artifact.split("block4").index
-    x = np.random.default_rng(0).standard_normal(
-        (2, *lite.artifact.split(split).feature_shape)).astype(np.float32)
-    with torch.no_grad():
-        eager = torch.softmax(lite.model.tail(torch.from_numpy(x), split), dim=1).numpy()
-    np.testing.assert_allclose(lite.tail_batch(x, split), eager, atol=1e-5)
-    assert lite.tail_module(split) is lite.tail_module(split)
+@pytest.fixture(scope="module")
+def lite() -> ModelRuntime:
+    return ModelRuntime("lite0_frames")
 
 
-def test_checkpoints_are_the_calibrated_k_and_all_packets(fmnist: ModelRuntime) -> None:
-    lite = ModelRuntime("lite0_frames")
+@pytest.mark.parametrize("batch", [1, 3])
+def test_camera_model_tails_are_traced_once_and_match(lite: ModelRuntime, batch: int) -> None:
+    """Every cut of the camera model at batch sizes other than the traced one (2): a batch
+    size frozen into a trace would show here."""
+    rng = np.random.default_rng(batch)
+    for split in range(lite.n_splits):
+        if lite.kind(split) == "device_only":
+            continue
+        x = rng.standard_normal((batch, *lite.artifact.split(split).feature_shape))
+        x = x.astype(np.float32)
+        with torch.no_grad():
+            eager = torch.softmax(lite.model.tail(torch.from_numpy(x), split), dim=1).numpy()
+        np.testing.assert_allclose(lite.tail_batch(x, split), eager, atol=1e-5)
+        assert lite.tail_module(split) is lite.tail_module(split)
+
+
+def test_checkpoints_are_the_calibrated_k_and_all_packets(fmnist: ModelRuntime,
+                                                           lite: ModelRuntime) -> None:
     edge = lite.artifact.split("edge_only")
     assert list(lite.checkpoints(edge.index, edge.num_packets)) == [10, 20, 30, 40, 51, 61, 71,
                                                                     81]
-    assert list(lite.checkpoints(edge.index, 25)) == [10, 20, 25]  # a shorter task: its end
+    # another bit width: the same fractions of its packet count
+    assert list(lite.checkpoints(edge.index, 25)) == [3, 6, 9, 12, 16, 19, 22, 25]
     stage = fmnist.artifact.split("stage1")
     assert list(fmnist.checkpoints(stage.index, 8)) == list(range(1, 9))

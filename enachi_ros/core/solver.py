@@ -45,9 +45,10 @@ Resource units [ours]: with a radio that shares the channel in whole units (``gr
 802.11ax resource units, NR PRBs) a share is a whole number u of units, and a share rounded to
 units after solving would leave a robot planned below one unit with nothing (a skipped task that
 the plan counted as answered). So with units each option's candidates are unit counts around the
-KKT point (u - 1, u, u + 1 for u = floor(w* / g), at least 1), each credited with the whole
-packets its ``u g`` delivers, capped at the units that the SNR reaches at p_max; the price fills
-the whole units of W, and leftover units go to the robots that can use them.
+KKT point (u - 1, u, u + 1 for u = floor(w* / g), at least 1) and the fewest units carrying the
+two packet counts around it, each credited with the whole packets its ``u g`` delivers and
+capped at the units on which p_max still reaches the SNR; the price fills the whole units of W,
+and leftover units go to the robots that can use them.
 Cost: O(iterations x N x S x G) vectorized numpy.
 """
 
@@ -259,14 +260,22 @@ class _Options:
                 np.where(take_hi, hi, lo))
 
     def _best_units(self, w_star: np.ndarray, lam: float):
-        """Shares in whole units: the unit counts around the KKT point, each with the whole
-        packets it delivers -> utility, share and planned packets per option (an option whose
-        SNR p_max cannot reach on one unit plans nothing)."""
+        """Shares in whole units: the unit counts around the KKT point and those of the packet
+        boundaries around it, each with the whole packets it delivers -> utility, share and
+        planned packets per option (an option whose SNR p_max cannot reach on one unit plans
+        nothing)."""
         base = np.maximum(np.floor(np.clip(w_star, 0.0, None) / self.unit + 1e-9), 1.0)
+        # and the fewest units that carry the packet counts around the KKT point (a unit can be
+        # narrower than one packet's share: then the counts around w* may carry no packet)
+        lo = np.minimum(np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9),
+                        self.packets)
+        candidates = [base - 1.0, base, base + 1.0]
+        for j in (np.maximum(lo, 1.0), np.minimum(lo + 1.0, self.packets)):
+            candidates.append(np.ceil(j * self.w_packet / self.unit - 1e-9))
         best_u = np.full(base.shape, -np.inf)
         best_w, best_j = np.zeros(base.shape), np.zeros(base.shape)
-        for offset in (-1.0, 0.0, 1.0):
-            units = np.minimum(np.maximum(base + offset, 1.0), self.u_max)
+        for candidate in candidates:
+            units = np.minimum(np.maximum(candidate, 1.0), self.u_max)
             w = units * self.unit
             packets = np.minimum(np.floor(w / self.w_packet + 1e-9), self.packets)
             packets = np.where(units >= 1, packets, 0.0)

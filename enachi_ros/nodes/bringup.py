@@ -261,12 +261,13 @@ def start(groups: list[Group], log_dir: Path) -> list[Proc]:
 
 
 def start_edge_first(groups: list[Group], log_dir: Path, recorder: Any, executor: Any,
-                     progress: Any, timeout_s: float = EDGE_WAIT_S) -> list[Proc]:
+                     progress: Any, procs: list[Proc], timeout_s: float = EDGE_WAIT_S) -> None:
     """Start the processes of the edge namespace, wait (at most ``timeout_s``) for the edge's
     heartbeat, then start the robots: the edge loads and traces its model for several seconds
     (the camera model: ~10 s here), and robots started with it would run their first frames
     on the device-only fallback, at ~1 J each for a cold model on a Pi 5 class CPU. Robots
-    without an edge, or an edge without robots, start at once."""
+    without an edge, or an edge without robots, start at once. Each process is appended to
+    ``procs`` as it starts, so an interrupted wait still stops what was started."""
     from std_msgs.msg import Header
 
     from enachi_ros.nodes import qos, topics
@@ -274,12 +275,13 @@ def start_edge_first(groups: list[Group], log_dir: Path, recorder: Any, executor
     edge = [g for g in groups if all(s.namespace.strip("/") == "edge" for s in g.specs)]
     rest = [g for g in groups if g not in edge]
     if not edge or not rest:
-        return start(groups, log_dir)
+        procs += start(groups, log_dir)
+        return
     heard: list[float] = []
     sub = recorder.create_subscription(Header, topics.EDGE_ALIVE,
                                        lambda _m: heard.append(time.monotonic()),
                                        qos.heartbeat_qos())
-    procs = start(edge, log_dir)
+    procs += start(edge, log_dir)
     t0 = time.monotonic()
     while (not heard and time.monotonic() - t0 < timeout_s
            and all(p.popen.poll() is None for p in procs)):
@@ -287,7 +289,7 @@ def start_edge_first(groups: list[Group], log_dir: Path, recorder: Any, executor
     recorder.destroy_subscription(sub)
     progress.note(f"edge up after {time.monotonic() - t0:.1f} s" if heard else
                   f"no edge heartbeat within {timeout_s:g} s: starting the robots anyway")
-    return procs + start(rest, log_dir)
+    procs += start(rest, log_dir)
 
 
 def stop(procs: list[Proc], timeouts: tuple[float, float, float] = STOP_TIMEOUTS_S) -> None:
@@ -398,7 +400,7 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     started = time.monotonic()
     usage: dict[str, dict[str, float]] = {}
     try:
-        procs += start_edge_first(groups, out / "logs", recorder, executor, progress)
+        start_edge_first(groups, out / "logs", recorder, executor, progress, procs)
         started = time.monotonic()
         with progress:
             end = started + args.duration if args.duration > 0 else float("inf")

@@ -68,10 +68,13 @@ class ModelRuntime:
         return np.asarray(sp.channel_mean, np.float32)
 
     def checkpoints(self, split: int, packets: int) -> np.ndarray:
-        """Packet counts >= 1 at which the tail checks the entropy: those the calibration measured
-        (its thresholds hold there), with ``packets`` (all of them) always included."""
-        measured = self.artifact.split(split).accuracy_vs_fraction.get("k") or []
-        ks = {int(k) for k in measured if 1 <= int(k) <= packets} | {packets}
+        """Packet counts >= 1 at which the tail checks the entropy: the fractions calibration
+        measured (its thresholds hold there) applied to this task's ``packets`` (another bit
+        width packs the tensor into fewer or more packets), and all of them."""
+        sp = self.artifact.split(split)
+        measured = np.asarray(sp.accuracy_vs_fraction.get("k") or [], float)
+        fractions = measured / max(sp.num_packets, 1)
+        ks = {int(k) for k in np.round(fractions * packets) if 1 <= k <= packets} | {packets}
         return np.array(sorted(ks), dtype=np.int64)
 
     def theta(self, split: int) -> float:

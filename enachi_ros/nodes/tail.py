@@ -82,8 +82,8 @@ class _Task:
     bytes_received: int = 0
     dirty: bool = False  # a checkpoint was crossed since the last pass
     fresh: bool = False  # packets arrived since the last pass
-    pending: bool = False  # in the pass now running
     probs_packets: int = 0  # packets the probabilities were computed from
+    probs_bytes: int = 0  # and their payload bytes
     tail_s: float = 0.0
     probs: np.ndarray | None = field(default=None, repr=False)
 
@@ -212,8 +212,8 @@ class TailNode(Node):
             self._submit(now, fb)
         for key, task in list(self.tasks.items()):
             due = now >= task.deadline_s - fb
-            if due and task.probs is None:
-                self._evaluate_now(task)  # its window ends and nothing of it was evaluated yet
+            if due and task.probs_packets < task.buffer.received_count:
+                self._evaluate_now(task)  # its window ends: answer from all that arrived
             if task.probs is None:
                 continue
             entropy = float(normalized_entropy(task.probs[None])[0])
@@ -243,24 +243,24 @@ class TailNode(Node):
             return
         work = []
         for split, group in by_split.items():
-            work.append((split, group, [t.buffer.received_count for t in group],
+            work.append((split, group, [(t.buffer.received_count, t.bytes_received)
+                                        for t in group],
                          np.stack([t.buffer.tensor() for t in group])))
             for t in group:
                 t.dirty = t.fresh = False
-                t.pending = True
         self.inflight = self.worker.submit(self._run_pass, work)
 
     def _evaluate_now(self, task: _Task) -> None:
-        """Blocking: wait for the pass in flight, then run one for ``task`` if that gave it
-        nothing (a task is opened by its first packet, so there is always one to evaluate)."""
+        """Blocking, at a task's window end: wait for the pass in flight, then evaluate the task
+        on everything that arrived if that pass did not."""
         if self.inflight is not None:
             self._apply(self.inflight.result())
             self.inflight = None
-        if task.probs is None:
+        if task.probs_packets < task.buffer.received_count:
             task.dirty = task.fresh = False
             features = task.buffer.tensor()[None]
-            self._apply(self._run_pass([(task.split, [task], [task.buffer.received_count],
-                                         features)]))
+            counts = [(task.buffer.received_count, task.bytes_received)]
+            self._apply(self._run_pass([(task.split, [task], counts, features)]))
 
     def _run_pass(self, work: list) -> tuple[list, float]:
         """Worker thread: the tail on each split's stacked features (no node state touched)."""
@@ -278,10 +278,9 @@ class TailNode(Node):
         self.last_pass_s = elapsed
         for group, counts, probs, per_task in out:
             for task, count, pr in zip(group, counts, probs, strict=True):
-                task.pending = False
                 task.tail_s += per_task
-                if count >= task.probs_packets:
-                    task.probs, task.probs_packets = pr, count
+                if count[0] >= task.probs_packets:
+                    task.probs, (task.probs_packets, task.probs_bytes) = pr, count
 
     def destroy_node(self) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
@@ -322,7 +321,7 @@ class TailNode(Node):
         r.split_index = task.split
         r.packets_received = task.probs_packets  # what the answer was computed from
         r.packets_total = task.total
-        r.bytes_received = task.bytes_received
+        r.bytes_received = task.probs_bytes
         r.latency_tail_s = task.tail_s
         r.deadline_met = time.time() <= task.deadline_s
         self.pub_result[task.robot_id].publish(r)
