@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 .PHONY: setup demo test lint clean-venv
 
 setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET) $(BACKGROUNDS)
-	@$(PY) -c "import rclpy, enachi_ros.models.tv_shim, torchvision, enachi_interfaces.msg as m; \
+	@$(PY) -c "import rclpy, torchvision, enachi_interfaces.msg as m; \
 	from sensor_msgs.msg import Image; print('setup ok: rclpy', rclpy.__file__.split('/site-packages')[0], \
 	'| messages', len([n for n in dir(m) if n[0].isupper()]), '| torchvision', torchvision.__version__)"
 
@@ -38,6 +38,9 @@ $(STAMPS)/interfaces: $(STAMPS)/requirements $(wildcard msg/*.msg) \
 
 $(STAMPS)/package: $(STAMPS)/requirements setup.py setup.cfg package.xml
 	$(PIP) install -q --no-build-isolation --no-deps -e .
+	@# `import torchvision` works anywhere in the venv: enachi_ros/tv_import_hook.py
+	@printf '%s\n' 'import importlib.util as u; u.find_spec("enachi_ros") and __import__("enachi_ros.tv_import_hook")' \
+	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/enachi_tv_shim.pth"
 	@touch $@
 
 # The only labeled image data set available offline (Debian package).

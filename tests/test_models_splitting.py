@@ -108,3 +108,16 @@ def test_unknown_names_are_clear_errors():
 def test_tv_shim_is_a_no_op_once_ops_exist():
     assert tv_shim.install() is False
     assert hasattr(torch.ops.torchvision, "nms")
+
+
+def test_import_torchvision_works_in_a_fresh_interpreter_anywhere(tmp_path):
+    """The venv's .pth hook (make setup) installs the CPU shim before the first
+    ``import torchvision``, from any directory, without importing torch at start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; assert 'torch' not in sys.modules; import torchvision; "
+            "print(torchvision.models.efficientnet_b0 is not None)")
+    out = subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
