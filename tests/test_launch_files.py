@@ -115,3 +115,10 @@ def test_workload_selects_model_source_and_parameter_files() -> None:
     assert small["camera"].parameters["source"] == "fmnist"
     with pytest.raises(ValueError, match="workload"):
         evaluate(LAUNCH / "robot.launch.py", {"workload": "lidar"})
+
+
+def test_the_node_stand_in_refuses_what_it_does_not_implement_by_name() -> None:
+    from enachi_ros.launch_eval.standins.launch_ros.actions import Node
+
+    with pytest.raises(TypeError, match=r"\['condition', 'respawn'\] not implemented"):
+        Node(package="enachi_ros", executable="tail_node", respawn=True, condition=None)

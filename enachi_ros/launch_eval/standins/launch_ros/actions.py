@@ -1,4 +1,10 @@
-"""Stand-in ``launch_ros.actions``: a Node records what it would run."""
+"""Stand-in ``launch_ros.actions``: a Node records what it would run.
+
+Only the arguments below are implemented; any other keyword argument of the real Node
+(``condition=``, ``respawn=``, ``ros_arguments=``...) is refused by name, so a launch file
+cannot behave differently under ``ros2 launch`` than in the tests without them failing.
+``output`` only selects where the real launch sends the node's output; it changes nothing here.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,10 @@ class Node:
         output: str = "log",
         **kwargs: Any,
     ) -> None:
+        if kwargs:
+            raise TypeError(f"launch_ros.actions.Node stand-in: {sorted(kwargs)} not implemented "
+                            "(it evaluates package, executable, name, namespace, parameters, "
+                            "arguments, remappings and output only)")
         self.package, self.executable, self.name, self.namespace = (
             package,
             executable,
@@ -29,4 +39,3 @@ class Node:
         self.arguments = list(arguments or [])
         self.remappings = list(remappings or [])
         self.output = output
-        self.extra = kwargs
