@@ -15,15 +15,15 @@ from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.solver import objective, plan_outcome, solve_outer
 
 
-def brute_force(gains, queues, v, bandwidth, splits, *, deadline, allowed):
-    """Best P1.1 value over a fine grid of shares (2 robots, sum = W), powers and splits, or
-    skipping the task (utility 0)."""
+def brute_force(gains, queues, v, shares, splits, *, deadline, allowed):
+    """Best P1.1 value of 2 robots over the share grid ``shares`` (robot 0 gets shares[j],
+    robot 1 the rest: more bandwidth never hurts, so the grid is symmetric), powers and splits,
+    or skipping the task (utility 0)."""
     n = gains.size
     slots = window_slots(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
     ok = feasible(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s) & allowed
     powers = RADIO.p_max_w * np.logspace(-4, 0, 500)
     best_per_robot = []
-    shares = bandwidth * np.linspace(0.0, 1.0, 401)
     for i in range(n):
         vals = np.full(shares.size, -np.inf)
         for s in np.flatnonzero(ok[i]):
@@ -34,7 +34,6 @@ def brute_force(gains, queues, v, bandwidth, splits, *, deadline, allowed):
             score = v / n * acc - queues[i] * energy
             vals = np.maximum(vals, score.max(axis=1))
         best_per_robot.append(np.maximum(vals, 0.0))  # skipping the task scores 0
-    # robot 0 gets shares[j], robot 1 the rest (more bandwidth never hurts)
     return float(np.max(best_per_robot[0] + best_per_robot[1][::-1]))
 
 
@@ -50,7 +49,8 @@ def test_solver_matches_brute_force(seed: int) -> None:
     allowed[rng.integers(0, splits.n_splits)] = seed % 2 == 0  # sometimes forbid one split
     sol = solve_outer(gains, queues, 1.0, bandwidth, splits, radio=RADIO, deadline_s=deadline,
                       allowed=allowed)
-    best = brute_force(gains, queues, 1.0, bandwidth, splits, deadline=deadline, allowed=allowed)
+    best = brute_force(gains, queues, 1.0, bandwidth * np.linspace(0.0, 1.0, 401), splits,
+                       deadline=deadline, allowed=allowed)
     assert sol.objective >= best - 0.002, (sol.objective, best)
     assert sol.objective <= best + 0.002
     assert np.isclose(objective(sol.accuracy, sol.energy_j, queues, 1.0), sol.objective)
@@ -180,27 +180,6 @@ def test_shares_come_in_whole_units_and_none_is_planned_below_one(*, n, seed, un
     assert np.all(beta[tx] > 0)
 
 
-def brute_force_units(gains, queues, v, units, unit, splits, *, deadline):
-    """Best P1.1 value of 2 robots over every split of ``units`` whole units, powers, splits
-    (or skipping)."""
-    n = gains.size
-    slots = window_slots(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
-    ok = feasible(np.full(n, deadline), splits, RADIO.slot_s, RADIO.feedback_s)
-    powers = RADIO.p_max_w * np.logspace(-4, 0, 400)
-    shares = unit * np.arange(units + 1)
-    best = []
-    for i in range(n):
-        vals = np.full(shares.size, -np.inf)
-        for s in np.flatnonzero(ok[i]):
-            ww, pp = np.meshgrid(shares, powers, indexing="ij")
-            acc, energy, _ = plan_outcome(
-                np.full(ww.shape, s), ww, pp, np.full(ww.shape, gains[i]),
-                np.full(ww.shape, slots[i, s] * RADIO.slot_s), splits=splits, radio=RADIO)
-            vals = np.maximum(vals, (v / n * acc - queues[i] * energy).max(axis=1))
-        best.append(np.maximum(vals, 0.0))  # skipping scores 0
-    return float(np.max(best[0] + best[1][::-1]))
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_unit_solver_matches_brute_force_with_units_narrower_than_a_packet(seed: int) -> None:
     """Units of 1-20 kHz (narrower than one packet's share at low SNR): the solver still finds
@@ -214,5 +193,6 @@ def test_unit_solver_matches_brute_force_with_units_narrower_than_a_packet(seed:
     queues = rng.uniform(0.5, 20.0, 2)
     deadline = float(rng.uniform(0.012, 0.03))
     sol = solve_outer(gains, queues, 1.0, units * unit, splits, radio=radio, deadline_s=deadline)
-    best = brute_force_units(gains, queues, 1.0, units, unit, splits, deadline=deadline)
+    best = brute_force(gains, queues, 1.0, unit * np.arange(units + 1), splits, deadline=deadline,
+                       allowed=np.ones(splits.n_splits, bool))  # every split into whole units
     assert sol.objective >= best - 0.002, (sol.objective, best)

@@ -6,10 +6,11 @@ training mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs onc
 the tasks whose packet count reached a checkpoint (the k at which calibration measured the
 entropy: every k for small models, a k-grid for large ones; batched across robots), computes
 the normalized entropy and, when it is at most the task's threshold, sends STOP and the
-result. At the window end the
-result is produced from whatever arrived, unless the decision asked for a full transmission
-(``partial_ok`` false: the edge needs every packet), in which case an incomplete task gets no
-prediction (outcome dropped, with the packet count): the scoring rule of ``core.scoring``.
+result. The passes run on a worker thread, so packets keep arriving during one. At the window
+end the result is produced from whatever arrived, unless the decision asked for a full
+transmission (``partial_ok`` false: the edge needs every packet), in which case an incomplete
+task gets no prediction (outcome dropped, with the packet count): the scoring rule of
+``core.scoring``.
 Malformed packets are rejected and counted.
 """
 
