@@ -62,7 +62,7 @@ setup(
     entry_points={
         "console_scripts": [
             *(f"{name} = {target}" for name, target in NODES.items()),
-            "enachi = enachi_ros.cli:main",
+            "enachi = enachi_ros.tools.cli:main",
         ],
     },
 )

@@ -12,7 +12,7 @@ import os
 from launch.actions import IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
-from enachi_ros.launch_support import arg, declare, launch_dir, workload
+from enachi_ros.ros.launch_args import arg, declare, launch_dir, workload
 from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 

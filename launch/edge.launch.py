@@ -8,7 +8,7 @@ from __future__ import annotations
 from launch.actions import OpaqueFunction
 from launch_ros.actions import Node
 
-from enachi_ros.launch_support import (
+from enachi_ros.ros.launch_args import (
     PACKAGE,
     arg,
     dds_env_actions,

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from ros_env import isolated_ros_env
 
-from enachi_ros.cli import build_parser
-from enachi_ros.nodes import bringup
-from enachi_ros.nodes.group import (
+from enachi_ros.tools.bringup import cli, errors, plan, processes
+from enachi_ros.tools.cli import build_parser
+from enachi_ros.tools.group import (
     MissingNodeError,
     check_executable,
     specs_from_json,
     specs_to_json,
 )
-from enachi_ros.nodes.mcap_log import SEPARATOR, McapLog, message_definition
+from enachi_ros.tools.recording.mcap_log import SEPARATOR, McapLog, message_definition
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "launch" / "demo.launch.py"
@@ -32,32 +32,32 @@ def test_demo_defaults_and_flags_become_launch_arguments() -> None:
     args = build_parser().parse_args(["demo"])
     assert (args.robots, args.policy, args.duration, args.source, args.dds_profile) == (
         3, "enachi", 60.0, None, "dev")
-    assert args.processes == "per-robot" and args.func is bringup.main
-    assert bringup.launch_arguments(args) == {  # the launch file's default workload decides
+    assert args.processes == "per-robot" and args.func is cli.main
+    assert cli.launch_arguments(args) == {  # the launch file's default workload decides
         "robots": "3", "policy": "enachi", "dds_profile": "dev"}
     args = build_parser().parse_args(["demo", "--workload", "fmnist"])
-    assert bringup.launch_arguments(args)["workload"] == "fmnist"
+    assert cli.launch_arguments(args)["workload"] == "fmnist"
     args = build_parser().parse_args(
         ["bringup", "--arg", "robots=2", "--arg", "log_level=warn", "--robots", "4"])
-    assert bringup.launch_arguments(args) == {"robots": "4", "log_level": "warn"}
+    assert cli.launch_arguments(args) == {"robots": "4", "log_level": "warn"}
     args.arg = ["novalue"]
-    with pytest.raises(bringup.BringupError, match="--arg"):
-        bringup.launch_arguments(args)
+    with pytest.raises(errors.BringupError, match="--arg"):
+        cli.launch_arguments(args)
 
 
 def test_plan_filters_nodes_and_sets_camera_waiting() -> None:
-    specs = bringup.plan_specs(DEMO, {"robots": "2"}, nodes="camera", max_frames=7)
+    specs = plan.plan_specs(DEMO, {"robots": "2"}, nodes="camera", max_frames=7)
     assert [s.fqn for s in specs] == ["/robot1/camera", "/robot2/camera"]
     assert {s.parameters["wait_for_subscribers"] for s in specs} == {0}  # no head started
     assert {s.parameters["wait_for_truth_subscribers"] for s in specs} == {1}  # the recorder
     assert {s.parameters["max_frames"] for s in specs} == {7}
-    assert bringup.robot_ids_of(specs) == ["robot1", "robot2"]
-    with pytest.raises(bringup.BringupError, match="--nodes"):
-        bringup.plan_specs(DEMO, {}, nodes="lidar")
-    with pytest.raises(bringup.BringupError, match="unknown launch argument"):
-        bringup.plan_specs(DEMO, {"robotz": "2"})
-    with pytest.raises(bringup.BringupError, match="--launch"):
-        bringup.plan_specs(ROOT / "launch" / "nope.launch.py", {})
+    assert plan.robot_ids_of(specs) == ["robot1", "robot2"]
+    with pytest.raises(errors.BringupError, match="--nodes"):
+        plan.plan_specs(DEMO, {}, nodes="lidar")
+    with pytest.raises(errors.BringupError, match="unknown launch argument"):
+        plan.plan_specs(DEMO, {"robotz": "2"})
+    with pytest.raises(errors.BringupError, match="--launch"):
+        plan.plan_specs(ROOT / "launch" / "nope.launch.py", {})
 
 
 def test_missing_console_script_module_is_named() -> None:
@@ -67,16 +67,16 @@ def test_missing_console_script_module_is_named() -> None:
 
 
 def test_grouping_per_robot_and_per_node(tmp_path: Path) -> None:
-    from enachi_ros.launch_eval import evaluate
+    from enachi_ros.tools.launch_eval import evaluate
 
     specs = evaluate(DEMO, {"robots": "2"})
-    per_robot = bringup.group_specs(specs, "per-robot")
+    per_robot = plan.group_specs(specs, "per-robot")
     assert [g.name for g in per_robot] == ["edge", "robot1", "robot2"]
     assert [s.name for s in per_robot[1].specs] == ["camera", "head", "transmitter"]
-    per_node = bringup.group_specs(specs, "per-node")
+    per_node = plan.group_specs(specs, "per-node")
     assert len(per_node) == len(specs) and per_node[0].name == "edge.scheduler"
-    bringup.build_commands(per_robot[:1] + per_node[2:3], tmp_path, {"X": "1"})
-    assert per_robot[0].command[1:3] == ["-m", "enachi_ros.nodes.group"]
+    plan.build_commands(per_robot[:1] + per_node[2:3], tmp_path, {"X": "1"})
+    assert per_robot[0].command[1:3] == ["-m", "enachi_ros.tools.group"]
     assert specs_from_json(Path(per_robot[0].command[-1]).read_text()) == per_robot[0].specs
     assert Path(per_node[2].command[0]).name == "camera_node"
     assert "--ros-args" in per_node[2].command and per_node[2].environment["X"] == "1"
@@ -87,13 +87,13 @@ def test_grouping_per_robot_and_per_node(tmp_path: Path) -> None:
 def test_ros_environment_keeps_user_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROS_DOMAIN_ID", "42")
     monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE", raising=False)
-    assert bringup.ros_environment(None) == {
+    assert plan.ros_environment(None) == {
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": "42"}
-    assert bringup.ros_environment(7)["ROS_DOMAIN_ID"] == "7"
+    assert plan.ros_environment(7)["ROS_DOMAIN_ID"] == "7"
     monkeypatch.delenv("ROS_DOMAIN_ID")
-    assert 1 <= int(bringup.ros_environment(None)["ROS_DOMAIN_ID"]) <= 100
-    with pytest.raises(bringup.BringupError, match="--domain-id"):
-        bringup.ros_environment(300)
+    assert 1 <= int(plan.ros_environment(None)["ROS_DOMAIN_ID"]) <= 100
+    with pytest.raises(errors.BringupError, match="--domain-id"):
+        plan.ros_environment(300)
 
 
 def test_mcap_definitions_are_concatenated_and_readable(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_camera_only_bringup_runs_records_and_stops_cleanly(tmp_path: Path) -> N
     env = isolated_ros_env(OFFSET)
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "enachi_ros.cli", "bringup", "--launch", str(DEMO),
+        [sys.executable, "-m", "enachi_ros.tools.cli", "bringup", "--launch", str(DEMO),
          "--robots", "2", "--nodes", "camera", "--source", "synthetic", "--frame-rate", "20",
          "--max-frames", "5", "--duration", "5", "--grace", "0.3", "--out", str(out),
          "--no-live"],
@@ -147,7 +147,7 @@ def test_camera_only_bringup_runs_records_and_stops_cleanly(tmp_path: Path) -> N
 
 def test_bringup_reports_a_missing_node_module_clearly(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from enachi_ros.nodes import group
+    from enachi_ros.tools import group
 
     real = group.check_executable
 
@@ -159,7 +159,7 @@ def test_bringup_reports_a_missing_node_module_clearly(tmp_path: Path,
     monkeypatch.setattr(group, "check_executable", fake)
     args = build_parser().parse_args(["bringup", "--launch", str(ROOT / "launch/robot.launch.py"),
                                       "--out", str(tmp_path)])
-    assert bringup.main(args) == 2
+    assert cli.main(args) == 2
 
 
 def test_stop_escalates_a_straggler_and_its_log_shows_where_it_hung(tmp_path: Path) -> None:
@@ -179,17 +179,17 @@ def test_stop_escalates_a_straggler_and_its_log_shows_where_it_hung(tmp_path: Pa
         "print('ready', flush=True)\ntime.sleep(60)\n"
     )
     groups = [
-        bringup.Group("robot1.stuck", [], [sys.executable, "-c", stuck], {}),
-        bringup.Group("robot1.polite", [], [sys.executable, "-c", polite], {}),
+        plan.Group("robot1.stuck", [], [sys.executable, "-c", stuck], {}),
+        plan.Group("robot1.polite", [], [sys.executable, "-c", polite], {}),
     ]
-    procs = bringup.start(groups, tmp_path)
+    procs = processes.start(groups, tmp_path)
     logs = [tmp_path / "robot1.stuck.log", tmp_path / "robot1.polite.log"]
     log = logs[0]
     for _ in range(400):  # both past interpreter start-up (a signal during it is a race)
         if all("ready" in p.read_text() for p in logs):
             break
         time.sleep(0.05)
-    bringup.stop(procs, timeouts=(1.0, 3.0, 1.0))
+    processes.stop(procs, timeouts=(1.0, 3.0, 1.0))
     stuck_proc, polite_proc = procs
     assert polite_proc.stop_signal == "SIGINT" and polite_proc.popen.returncode != 0
     assert polite_proc.exit_s is not None and polite_proc.exit_s < 1.0

@@ -15,8 +15,9 @@ from rclpy.parameter import Parameter
 from ros_env import isolated_ros_env
 from sensor_msgs.msg import Image
 
-from enachi_ros.nodes import camera, qos, topics
-from enachi_ros.nodes.params import ParameterError
+from enachi_ros.nodes import camera
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.params import ParameterError
 
 OFFSET = 10  # this file's ROS domain offset (others use < 10)
 

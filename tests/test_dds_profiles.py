@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from enachi_ros.dds import DDS_PROFILES, dds_profile_env
+from enachi_ros.ros.dds import DDS_PROFILES, dds_profile_env
 
 HERE = Path(__file__).resolve().parent
 

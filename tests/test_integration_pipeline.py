@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ENACHI = [sys.executable, "-m", "enachi_ros.cli"]
+ENACHI = [sys.executable, "-m", "enachi_ros.tools.cli"]
 
 
 def _bringup(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from enachi_ros.launch_eval import declared_arguments, evaluate
+from enachi_ros.tools.launch_eval import declared_arguments, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch"
@@ -118,7 +118,7 @@ def test_workload_selects_model_source_and_parameter_files() -> None:
 
 
 def test_the_node_stand_in_refuses_what_it_does_not_implement_by_name() -> None:
-    from enachi_ros.launch_eval.standins.launch_ros.actions import Node
+    from enachi_ros.tools.launch_eval.standins.launch_ros.actions import Node
 
     with pytest.raises(TypeError, match=r"\['condition', 'respawn'\] not implemented"):
         Node(package="enachi_ros", executable="tail_node", respawn=True, condition=None)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from enachi_ros.nodes.model_runtime import ModelRuntime
+from enachi_ros.models.runtime import ModelRuntime
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from enachi_ros.bench.models import bench_model, format_table
 from enachi_ros.core.artifact import load_artifact, load_traces, save_traces
 from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
 from enachi_ros.models.data import load_split
@@ -13,6 +12,7 @@ from enachi_ros.models.evaluation import IMPORTANCE_METHODS, head_features, rank
 from enachi_ros.models.fitting import early_stop, entropy_thresholds, fit_surrogate, surrogate
 from enachi_ros.models.registry import build_model
 from enachi_ros.models.train import to_tensor
+from enachi_ros.tools.bench.models import bench_model, format_table
 
 
 def test_surrogate_fit_recovers_a_known_curve():

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from enachi_ros.cli import main
 from enachi_ros.models import frames
 from enachi_ros.models.data import calibration_indices, load_split
+from enachi_ros.tools.cli import main
 
 
 def test_a_frame_is_a_function_of_split_and_index() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from enachi_ros.nodes.recorder import (
+from enachi_ros.tools.recording.summary import (
     OUTCOME_KINDS,
     RESULT_FIELDS,
     latency_summary,

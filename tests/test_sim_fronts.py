@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_fixtures import synthetic_dir
 
-from enachi_ros.cli import main
 from enachi_ros.sim.fronts import Front, compare_at, family
 from enachi_ros.sim.stats import paired
+from enachi_ros.tools.cli import main
 
 POINTS = st.lists(st.tuples(st.floats(1e-6, 0.05), st.floats(0.0, 1.0)), min_size=1,
                   max_size=15)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sim_fixtures import synthetic_dir
 
-from enachi_ros.cli import main
 from enachi_ros.core.policies import BASELINES, POLICY_NAMES, UNBUDGETED
 from enachi_ros.sim.config import parse_config
 from enachi_ros.sim.experiment import jobs_for, run_jobs
 from enachi_ros.sim.simulator import load_inputs, run_point
+from enachi_ros.tools.cli import main
 
 
 def config(**kw):

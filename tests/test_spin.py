@@ -8,7 +8,7 @@ pytest.importorskip("rclpy")
 
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 
-from enachi_ros.nodes.spin import spin_until_shutdown
+from enachi_ros.ros.spin import spin_until_shutdown
 
 
 class _Context:

@@ -34,9 +34,9 @@ from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
-from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.params import Param, ParameterError, declare
-from enachi_ros.nodes.spin import spin_until_shutdown
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.params import Param, ParameterError, declare
+from enachi_ros.ros.spin import spin_until_shutdown
 
 SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "frames", "topic")
 ENCODINGS = ("mono8", "rgb8")

@@ -32,15 +32,15 @@ from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.energy import compute_energy_j, head_time_s
+from enachi_ros.core.ledger import DROPPED, LOCAL_FALLBACK, SKIPPED, Ledger, Task
 from enachi_ros.core.packets import encode_packets
 from enachi_ros.core.quantize import quantize
-from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.convert import fill_packet_msg, image_to_array, to_seconds, to_time
-from enachi_ros.nodes.ledger import DROPPED, LOCAL_FALLBACK, SKIPPED, Ledger, Task
-from enachi_ros.nodes.model_runtime import ModelRuntime
-from enachi_ros.nodes.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
-from enachi_ros.nodes.physical import DEVICE_PARAMS, device_from
-from enachi_ros.nodes.spin import spin_node
+from enachi_ros.models.runtime import ModelRuntime
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
+from enachi_ros.ros.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
+from enachi_ros.ros.physical import DEVICE_PARAMS, device_from
+from enachi_ros.ros.spin import spin_node
 
 PARAMS = (
     ROBOT_ID,

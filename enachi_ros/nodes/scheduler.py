@@ -24,9 +24,9 @@ from enachi_ros.core.channel import ChannelEstimator, path_gain
 from enachi_ros.core.policies import POLICY_NAMES, FrameState, make_policy
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.split_table import SplitTable
-from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.params import ARTIFACT_DIR, ROBOT_IDS, Param, declare
-from enachi_ros.nodes.physical import (
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param, declare
+from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
     RADIO_PARAMS,
@@ -34,7 +34,7 @@ from enachi_ros.nodes.physical import (
     device_from,
     radio_from,
 )
-from enachi_ros.nodes.spin import spin_node
+from enachi_ros.ros.spin import spin_node
 
 PARAMS = (
     ROBOT_IDS,

@@ -32,13 +32,13 @@ from rclpy.node import Node
 from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import normalized_entropy
+from enachi_ros.core.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import Reassembler
 from enachi_ros.core.progressive import stop_rule
-from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.convert import payload_from_msg, to_seconds
-from enachi_ros.nodes.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
-from enachi_ros.nodes.model_runtime import ModelRuntime
-from enachi_ros.nodes.params import (
+from enachi_ros.models.runtime import ModelRuntime
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.messages import payload_from_msg, to_seconds
+from enachi_ros.ros.params import (
     ARTIFACT_DIR,
     FEATURE_QUEUE,
     MODEL,
@@ -46,8 +46,8 @@ from enachi_ros.nodes.params import (
     Param,
     declare,
 )
-from enachi_ros.nodes.physical import RADIO_PARAMS
-from enachi_ros.nodes.spin import spin_node
+from enachi_ros.ros.physical import RADIO_PARAMS
+from enachi_ros.ros.spin import spin_node
 
 PARAMS = (
     ROBOT_IDS,

@@ -29,10 +29,10 @@ from rclpy.node import Node
 from enachi_ros.core.channel import RayleighChannel, snr
 from enachi_ros.core.energy import head_time_s
 from enachi_ros.core.link import EmulatedLoss, LinkTask, NoEmulatedLoss
-from enachi_ros.nodes import qos, topics
-from enachi_ros.nodes.convert import to_seconds
-from enachi_ros.nodes.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param, declare
-from enachi_ros.nodes.physical import (
+from enachi_ros.ros import qos, topics
+from enachi_ros.ros.messages import to_seconds
+from enachi_ros.ros.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param, declare
+from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
     RADIO_PARAMS,
@@ -40,7 +40,7 @@ from enachi_ros.nodes.physical import (
     device_from,
     radio_from,
 )
-from enachi_ros.nodes.spin import spin_node
+from enachi_ros.ros.spin import spin_node
 
 PARAMS = (
     ROBOT_ID,

@@ -1,9 +1,9 @@
 """The simulator configuration equivalent to a launch configuration.
 
-Reads what the launch file would give the nodes (parameter files + launch overrides, through
-``enachi_ros.launch_eval``) and builds the ``ExperimentConfig`` of the same fleet: same policy,
-deadline, frame period, bandwidth, budget, V, radio, device and channel parameters, robot
-distances. The live system and the simulator can then be compared on one configuration (the
+Reads what the launch file would give the nodes (parameter files + launch overrides,
+through ``enachi_ros.tools.launch_eval``) and builds the ``ExperimentConfig`` of the same fleet:
+same policy, deadline, frame period, bandwidth, budget, V, radio, device and channel parameters,
+robot distances. The live system and the simulator can then be compared on one configuration (the
 integration test does; so can a user before a field trial).
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from enachi_ros.launch_eval import NodeSpec, evaluate
 from enachi_ros.sim.config import ExperimentConfig, parse_config
+from enachi_ros.tools.launch_eval import NodeSpec, evaluate
 
 
 def node_parameters(spec: NodeSpec) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def _counts(text: str) -> list[int]:
 
 def bringup_args(args: argparse.Namespace, robots: int) -> argparse.Namespace:
     """The bringup options of one robot count (parsed, so bringup's defaults apply)."""
-    from enachi_ros.nodes.bringup import add_arguments as bringup_arguments
+    from enachi_ros.tools.bringup.cli import add_arguments as bringup_arguments
 
     parser = argparse.ArgumentParser()
     bringup_arguments(parser)
@@ -117,8 +117,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from enachi_ros.nodes.bringup import BringupError
-    from enachi_ros.nodes.bringup import run as bringup_run
+    from enachi_ros.tools.bringup.errors import BringupError
+    from enachi_ros.tools.bringup.run import run as bringup_run
 
     rows = []
     for robots in _counts(args.robots):

@@ -1,4 +1,4 @@
-"""``enachi train`` and ``enachi calibrate`` (registered by ``enachi_ros.cli``).
+"""``enachi train`` and ``enachi calibrate`` (registered by ``enachi_ros.tools.cli``).
 
 Imports of torch and the model code happen inside the handlers so ``enachi --help`` stays fast.
 """

@@ -1,9 +1,7 @@
-"""The run recorder: what bringup saw, as outcome rows and a summary.
+"""What a run recorded, as outcome rows and a summary (pure: dicts in, dict out, no ROS).
 
-Two parts. :func:`summarize` is pure (dicts in, dict out, no ROS) so its maths is unit-tested
-directly. :class:`RecorderNode` subscribes to every robot's outcome, capture record
-(GroundTruth), energy, channel and feedback topics plus the global decisions, keeps outcome and
-capture rows, and streams everything to an optional MCAP log.
+Kept apart from the recorder node (``recorder.py``) so the summary maths is unit-tested directly
+and the terminal display and plots can use it without rclpy.
 
 How frames are counted (the honest count the "exactly one outcome" check needs): the camera
 publishes one GroundTruth per captured frame, RELIABLE, with the image's stamp, for every source
@@ -16,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -174,81 +172,3 @@ def summarize(outcomes: Iterable[dict[str, Any]], captures: Iterable[dict[str, A
         "config": dict(config or {}),
     }
     return summary
-
-
-# ----------------------------------------------------------------------------- the node
-def make_recorder(robot_ids: Sequence[str], log: Callable[[str, Any, int], None] | None = None,
-                  record_features: bool = False, **kwargs: Any) -> Any:
-    """A :class:`RecorderNode` (built lazily so the pure part above imports without rclpy)."""
-    return _node_class()(robot_ids, log=log, record_features=record_features, **kwargs)
-
-
-def _node_class() -> type:
-    from enachi_interfaces.msg import (
-        ChannelReport,
-        EnergyReport,
-        FeaturePacket,
-        GroundTruth,
-        InferenceResult,
-        SchedulerDecisionArray,
-        TaskFeedback,
-    )
-    from rclpy.node import Node
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-
-    from enachi_ros.nodes import qos, topics
-
-    def best_effort(depth: int) -> QoSProfile:
-        # Matches both RELIABLE and BEST_EFFORT publishers: streams whose QoS may vary.
-        return QoSProfile(depth=depth, reliability=ReliabilityPolicy.BEST_EFFORT)
-
-    class RecorderNode(Node):
-        """Subscribes to every robot's topics; keeps outcome/capture rows; logs to MCAP."""
-
-        def __init__(self, robot_ids: Sequence[str], log: Callable[[str, Any, int], None] | None,
-                     record_features: bool, **kw: Any) -> None:
-            super().__init__(kw.pop("node_name", "enachi_recorder"), **kw)
-            self.robot_ids = list(robot_ids)
-            self.outcomes: list[dict[str, Any]] = []
-            self.captures: list[dict[str, Any]] = []
-            self.energy: list[dict[str, Any]] = []
-            self._log = log
-            reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-            self._sub(SchedulerDecisionArray, topics.DECISIONS, reliable, None)
-            for rid in self.robot_ids:
-                self._sub(InferenceResult, topics.robot_topic(rid, topics.OUTCOME),
-                          qos.outcome_qos(), self._on_outcome)
-                self._sub(GroundTruth, topics.robot_topic(rid, topics.GROUND_TRUTH),
-                          qos.local_reliable_qos(100),
-                          lambda m, r=rid: self.captures.append(capture_row(r, m)))
-                self._sub(EnergyReport, topics.robot_topic(rid, topics.ENERGY),
-                          qos.report_qos(50), self._on_energy)
-                self._sub(ChannelReport, topics.robot_topic(rid, topics.CHANNEL),
-                          qos.report_qos(50), None)
-                self._sub(TaskFeedback, topics.robot_topic(rid, topics.FEEDBACK),
-                          best_effort(50), None)
-                self._sub(InferenceResult, topics.robot_topic(rid, topics.RESULT),
-                          best_effort(50), None)
-                if record_features:
-                    self._sub(FeaturePacket, topics.robot_topic(rid, topics.FEATURES),
-                              best_effort(256), None)
-
-        def _sub(self, kind: type, topic: str, profile: QoSProfile,
-                 handler: Callable[[Any], None] | None) -> None:
-            def callback(msg: Any) -> None:
-                if handler is not None:
-                    handler(msg)
-                if self._log is not None:
-                    self._log(topic, msg, self.get_clock().now().nanoseconds)
-
-            self.create_subscription(kind, topic, callback, profile)
-
-        def _on_outcome(self, msg: Any) -> None:
-            self.outcomes.append(result_row(msg))
-
-        def _on_energy(self, msg: Any) -> None:
-            self.energy.append({
-                "robot_id": msg.robot_id, "task_id": int(msg.task_id),
-                "total_energy_j": float(msg.total_energy_j), "bytes_sent": int(msg.bytes_sent)})
-
-    return RecorderNode

@@ -9,8 +9,8 @@ from __future__ import annotations
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
 
-from enachi_ros.dds import dds_profile_env
 from enachi_ros.paths import share_dir
+from enachi_ros.ros.dds import dds_profile_env
 from enachi_ros.workloads import WORKLOADS
 
 PACKAGE = "enachi_ros"

@@ -1,13 +1,13 @@
 """Run several nodes in one process on one SingleThreadedExecutor (rclpy composition).
 
-    python -m enachi_ros.nodes.group --spec-json FILE
+    python -m enachi_ros.tools.group --spec-json FILE
 
-FILE holds a JSON list of launch NodeSpecs (``enachi_ros.launch_eval.NodeSpec`` as dicts). Each
-node is built from its console script's module (``NODE_CLASS``) with ``cli_args`` = the spec's
+FILE holds a JSON list of launch NodeSpecs (``enachi_ros.tools.launch_eval.NodeSpec`` as dicts).
+Each node is built from its console script's module (``NODE_CLASS``) with ``cli_args`` = the spec's
 ``--ros-args`` (node name, namespace, params files, inline params, remappings): the same rcl
-parsing a separate process would get, so grouped and per-node runs cannot diverge. Why group:
-on a 2-core host one process per robot costs one interpreter + one DDS participant instead of
-three, and SingleThreadedExecutor was measured as the only executor that keeps up (no GIL fight).
+parsing a separate process would get, so grouped and per-node runs cannot diverge. Why group: on a
+2-core host one process per robot costs one interpreter + one DDS participant instead of three, and
+SingleThreadedExecutor was measured as the only executor that keeps up (no GIL fight).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from enachi_ros.launch_eval import NodeSpec
+from enachi_ros.tools.launch_eval import NodeSpec
 
 
 class MissingNodeError(RuntimeError):
@@ -78,7 +78,7 @@ def run(specs: list[NodeSpec]) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException
 
-    from enachi_ros.nodes.spin import enable_stack_dumps, make_executor, spin_until_shutdown
+    from enachi_ros.ros.spin import enable_stack_dumps, make_executor, spin_until_shutdown
 
     enable_stack_dumps()
     nodes: list[Any] = []

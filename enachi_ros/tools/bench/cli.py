@@ -11,10 +11,10 @@ import argparse
 import importlib
 
 BENCH_MODULES: list[str] = [
-    "enachi_ros.bench.models",
-    "enachi_ros.bench.scheduler",
-    "enachi_ros.bench.pipeline",
-    "enachi_ros.bench.executors",
+    "enachi_ros.tools.bench.models",
+    "enachi_ros.tools.bench.scheduler",
+    "enachi_ros.tools.bench.pipeline",
+    "enachi_ros.tools.bench.executors",
 ]
 
 

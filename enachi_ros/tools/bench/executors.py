@@ -44,7 +44,7 @@ def _publish(packets: int, payload: int) -> int:
     import rclpy
     from rclpy.node import Node
 
-    from enachi_ros.nodes import qos
+    from enachi_ros.ros import qos
 
     with rclpy.init():
         node = Node("bench_publisher")
@@ -70,8 +70,8 @@ def _receive(kind: str, packets: int) -> tuple[str, int, float]:
     from rclpy.node import Node
     from std_msgs.msg import Header
 
-    from enachi_ros.nodes import qos
-    from enachi_ros.nodes.spin import make_executor
+    from enachi_ros.ros import qos
+    from enachi_ros.ros.spin import make_executor
 
     got: list[float] = []
     with rclpy.init():
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     env["ROS_DOMAIN_ID"] = str(args.domain_id if args.domain_id is not None
                                else 101 + os.getpid() % 100)
     os.environ.update({k: env[k] for k in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_DOMAIN_ID")})
-    child = subprocess.Popen([sys.executable, "-m", "enachi_ros.cli", "bench", "executors",
+    child = subprocess.Popen([sys.executable, "-m", "enachi_ros.tools.cli", "bench", "executors",
                               "--publish", "--packets", str(args.packets), "--bytes",
                               str(args.bytes)], env=env)
     rows = []

@@ -18,7 +18,7 @@ from typing import Any
 
 STANDINS = Path(__file__).resolve().parent / "standins"
 _MODULES = ("launch", "launch_ros")
-_DEPENDENT = "enachi_ros.launch_support"  # imports launch: must see the same (stand-in) classes
+_DEPENDENT = "enachi_ros.ros.launch_args"  # imports launch: must see the same (stand-in) classes
 
 
 @dataclass

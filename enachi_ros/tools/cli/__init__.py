@@ -10,13 +10,13 @@ import argparse
 import importlib
 import sys
 
-# (module, attribute) pairs; each attribute is ``add_parser(subparsers) -> None`` and sets
-# ``func`` on the parsers it creates. A part that is missing is skipped with a note.
+# Modules whose ``add_parser(subparsers) -> None`` registers their subcommands and sets ``func``
+# on the parsers it creates. All are part of the package: a failing import is a bug, not a skip.
 _PARTS: tuple[str, ...] = (
-    "enachi_ros.models.cli",
-    "enachi_ros.sim.cli",
-    "enachi_ros.bench.cli",
-    "enachi_ros.nodes.bringup",
+    "enachi_ros.tools.cli.models",
+    "enachi_ros.tools.cli.sim",
+    "enachi_ros.tools.bench.cli",
+    "enachi_ros.tools.bringup.cli",
 )
 
 
@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in _PARTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("enachi_ros"):
-                continue  # that part is not built yet
-            raise
-        module.add_parser(subparsers)
+        importlib.import_module(module_name).add_parser(subparsers)
     return parser
 
 

@@ -60,9 +60,9 @@ def decision_times(cfg, splits, sizes, repeats: int) -> list[tuple[int, float, f
 
 
 def run(args: argparse.Namespace) -> int:
-    from enachi_ros.sim.cli import EXPERIMENTS_DIR
     from enachi_ros.sim.config import load_config, parse_config
     from enachi_ros.sim.simulator import load_inputs, run_point
+    from enachi_ros.tools.cli.sim import EXPERIMENTS_DIR
 
     regime = EXPERIMENTS_DIR / "fmnist" / "bandwidth_sweep.yaml"  # the fmnist regime
     base = load_config(regime) if regime.is_file() else parse_config({})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from enachi_ros.core.params import ChannelParams, DeviceParams, RadioParams
-from enachi_ros.nodes.params import Param
+from enachi_ros.ros.params import Param
 
 _R, _D = RadioParams(), DeviceParams()
 
