@@ -1,16 +1,24 @@
-"""One robot's task on the uplink, slot by slot: the packet level the transmitter node runs.
+"""The packet level of the uplink, slot by slot, for a batch of tasks: the one composition that
+both the simulator's slot loop and the robot's transmitter node run.
 
-It composes the same core pieces the simulator uses (inner power law, progressive sender, rate
-and loss per slot) for a batch of one task, so what the simulator measures is what the robot
-does. The radio is explicit: ``gains`` are per-slot channel power gains (from the emulated
-channel model, a replayed trace, or real channel estimates), and :class:`EmulatedLoss` decides
-which packets the emulated link loses. On a real link, use :class:`NoEmulatedLoss` and let the
-network lose what it loses.
+Per slot: power (the decision's inner power law, given this slot's channel gain) -> capacity
+(rate x tau, or nothing in an outage slot) -> which packets go out (``ProgressiveSender``) ->
+which of them the link loses -> the sender and the power law learn the outcome -> energy.
+The simulator runs every policy's tasks of a frame as one batch; a transmitter node runs a
+batch of one per task in real time. Because both call :meth:`Uplink.step`, what the simulator
+measures is what the robot does (``tests/test_core_link.py`` checks identical outcomes).
+
+The radio is explicit: ``gains`` are per-slot channel power gains (from the emulated channel
+model, a replayed trace, or real channel estimates), and the link model decides capacity and
+losses: :class:`EmulatedLink` is the simulator's radio (outage below the decoding SNR plus
+i.i.d. residual loss, from a seeded generator or from pre-drawn uniforms so that policies share
+random numbers); :class:`RealLink` leaves losses to a real network.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,130 +29,160 @@ from enachi_ros.core.power import make_power_controller
 from enachi_ros.core.progressive import ProgressiveSender
 
 
-class EmulatedLoss:
-    """The simulator's link: a slot below the decoding SNR delivers nothing but costs the whole
-    slot (link-layer segmentation keeps earlier progress), plus i.i.d. residual packet loss."""
+class EmulatedLink:
+    """The emulated radio: a slot below the decoding SNR delivers nothing but costs the whole
+    slot (link-layer segmentation keeps earlier progress), plus i.i.d. residual packet loss.
 
-    def __init__(self, radio: RadioParams, rng: np.random.Generator) -> None:
-        self.radio, self.rng = radio, rng
+    Residual losses compare uniforms with ``radio.residual_loss``: drawn per slot from ``rng``
+    (a robot), or read from ``draws [B, slots, K]`` (the simulator's common random numbers).
+    """
 
-    def capacity(self, w: float, p: float, h: float) -> tuple[float, bool]:
-        cap, lost = slot_capacity_bits(w, p, h, self.radio)
-        return float(cap), bool(lost)
+    def __init__(self, radio: RadioParams, rng: np.random.Generator | None = None,
+                 draws: np.ndarray | None = None) -> None:
+        if (rng is None) == (draws is None):
+            raise ValueError("EmulatedLink: expected exactly one of rng and draws")
+        self.radio, self.rng, self.draws = radio, rng, draws
 
-    def residual(self, sent: np.ndarray) -> np.ndarray:
-        return sent & (self.rng.random(sent.shape) < self.radio.residual_loss)
+    def capacity(self, w: np.ndarray, p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+        return slot_capacity_bits(w, p, h, self.radio)
+
+    def lost(self, slot: int, sent: np.ndarray) -> np.ndarray:
+        if self.draws is not None:
+            u = self.draws[:, slot, : sent.shape[1]]
+        else:
+            u = self.rng.random(sent.shape)
+        return sent & (u < self.radio.residual_loss)
 
 
-class NoEmulatedLoss:
+class RealLink:
     """A real link: the rate from the channel estimate, nothing dropped by emulation."""
 
     def __init__(self, radio: RadioParams) -> None:
         self.radio = radio
 
-    def capacity(self, w: float, p: float, h: float) -> tuple[float, bool]:
-        return float(rate_bps(w, p, h, self.radio.noise_psd_w_per_hz)) * self.radio.slot_s, False
+    def capacity(self, w: np.ndarray, p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+        cap = rate_bps(w, p, h, self.radio.noise_psd_w_per_hz) * self.radio.slot_s
+        return cap, np.zeros(np.shape(cap), bool)
 
-    def residual(self, sent: np.ndarray) -> np.ndarray:
+    def lost(self, slot: int, sent: np.ndarray) -> np.ndarray:
         return np.zeros_like(sent)
 
 
 @dataclass
 class SlotStep:
-    """What happened in one slot."""
+    """What happened in one slot, per task (``[B]`` and ``[B, K]`` in packet index space)."""
 
     slot: int
-    power_w: float
-    gain: float
-    delivered: list[int]  # packet indices (importance order) the edge receives
-    lost: list[int]
-    energy_j: float
+    power_w: np.ndarray  # the power the radio was on with (0 when it sent nothing)
+    gain: np.ndarray
+    delivered: np.ndarray  # packets the edge receives at the end of this slot
+    lost: np.ndarray
+    energy_j: np.ndarray
 
 
-@dataclass
-class LinkTask:
-    """The packet level of one task (batch of one).
+class Uplink:
+    """The packet level of a batch of B tasks over their windows.
 
-    ``packet_bits``: bits per packet in importance order; ``gains``: per-slot channel gains for
-    the whole window; ``send_order``: packet index per send position (None = importance order).
+    ``packet_bits [B, K]``: bits per packet in packet index (importance) order, 0 = no such
+    packet; ``gains [B, T]``: per-slot channel gains (T >= the longest window);
+    ``window_slots [B]``; ``bandwidth_hz``, ``p_ref``, ``h_nominal`` and ``decode_skip`` per task
+    (or scalars); ``power_law``: one law or one per task; ``feedback_delay``: slots until a loss
+    or a delayed STOP reaches the robot; ``send_order [B, K]``: packet index per send position
+    (None = importance order).
     """
 
-    packet_bits: np.ndarray
-    gains: np.ndarray
-    bandwidth_hz: float
-    p_ref: float
-    h_nominal: float
-    power_law: str
-    radio: RadioParams
-    loss: EmulatedLoss | NoEmulatedLoss
-    loss_feedback_slots: int = 1
-    send_order: np.ndarray | None = None
-    decode_skip: bool = True
-    slot: int = 0
-    energy_j: float = 0.0
-    packets_lost: int = 0
-    steps: list[SlotStep] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        bits = np.asarray(self.packet_bits, float)[None, :]
-        window = int(np.asarray(self.gains).size)
-        order = None if self.send_order is None else np.asarray(self.send_order, int)[None, :]
-        self.sender = ProgressiveSender(bits, window, self.loss_feedback_slots, order)
-        self.power = make_power_controller(
-            self.power_law,
-            self.p_ref,
-            max(self.h_nominal, 1e-300),
-            self.bandwidth_hz,
-            window,
-            self.radio,
-            decode_skip=self.decode_skip,
-        )
-        self.window = window
+    def __init__(
+        self,
+        packet_bits: np.ndarray,
+        gains: np.ndarray,
+        window_slots,
+        bandwidth_hz,
+        p_ref,
+        h_nominal,
+        power_law: str | Sequence[str],
+        radio: RadioParams,
+        link: EmulatedLink | RealLink,
+        *,
+        feedback_delay=1,
+        send_order: np.ndarray | None = None,
+        decode_skip=True,
+    ) -> None:
+        bits = np.atleast_2d(np.asarray(packet_bits, float))
+        b = bits.shape[0]
+        self.gains = np.atleast_2d(np.asarray(gains, float))
+        self.window = np.broadcast_to(np.asarray(window_slots, int), (b,)).copy()
+        if self.gains.shape[0] != b or self.gains.shape[1] < self.window.max(initial=0):
+            raise ValueError(f"gains: expected shape ({b}, >= {self.window.max(initial=0)}), "
+                             f"got {self.gains.shape}")
+        self.bandwidth = np.broadcast_to(np.asarray(bandwidth_hz, float), (b,)).copy()
+        self.radio, self.link = radio, link
+        self.sender = ProgressiveSender(bits, self.window, feedback_delay, send_order)
+        laws = [power_law] * b if isinstance(power_law, str) else list(power_law)
+        skips = np.broadcast_to(np.asarray(decode_skip, bool), (b,))
+        p_ref = np.broadcast_to(np.asarray(p_ref, float), (b,))
+        h_nom = np.maximum(np.broadcast_to(np.asarray(h_nominal, float), (b,)), 1e-300)
+        # one batched controller per power law and outage-skip switch (elementwise: the same as
+        # one per task, with a fraction of the per-slot calls)
+        members: dict[tuple[str, bool], list[int]] = {}
+        for i, key in enumerate(zip(laws, skips.tolist(), strict=True)):
+            members.setdefault(key, []).append(i)
+        self.controllers = []
+        for (law, skip), idx in members.items():
+            ix = np.asarray(idx)
+            ctrl = make_power_controller(law, p_ref[ix], h_nom[ix], self.bandwidth[ix],
+                                         self.window[ix], radio, decode_skip=skip)
+            self.controllers.append((ix, ctrl))
+        self.slot = 0
+        self.energy_j = np.zeros(b)
+        self.packets_lost = np.zeros(b, dtype=int)
 
     def step(self) -> SlotStep:
-        """Advance one slot and return what was delivered/lost in it."""
+        """Advance every task by one slot."""
         t = self.slot
-        h = float(self.gains[t])
-        act = bool(self.sender.active(t)[0])
-        p = float(self.power.power(h)[0]) if act else 0.0
-        cap, lost_slot = self.loss.capacity(self.bandwidth_hz, p, h)
-        sent, used = self.sender.send(t, np.array([cap]))
-        if lost_slot and act:
-            used = np.ones_like(used)  # the radio was on for the whole (lost) slot
-        lost = self.loss.residual(sent)
+        act = self.sender.active(t)
+        h = self.gains[:, t]
+        p = np.zeros(act.size)
+        for ix, ctrl in self.controllers:
+            p[ix] = ctrl.power(h[ix])
+        p = p * act
+        capacity, outage = self.link.capacity(self.bandwidth, p, h)
+        sent, used = self.sender.send(t, capacity)
+        used = np.where(outage & act, 1.0, used)  # a lost slot: the radio was on all along
+        energy = transmit_energy_j(p, used, self.radio.slot_s)
+        for ix, ctrl in self.controllers:
+            ctrl.update(p[ix], used[ix])
+        lost = self.link.lost(t, sent)
         self.sender.outcome(t, sent, lost)
-        self.power.update(np.array([p]), used)
-        e = float(transmit_energy_j(p, used[0], self.radio.slot_s))
-        self.energy_j += e
-        self.packets_lost += int(lost.sum())
-        step = SlotStep(
-            t,
-            p if used[0] > 0 else 0.0,
-            h,
-            np.flatnonzero(sent[0] & ~lost[0]).tolist(),
-            np.flatnonzero(lost[0]).tolist(),
-            e,
-        )
-        self.steps.append(step)
+        self.energy_j += energy
+        self.packets_lost += lost.sum(axis=1)
         self.slot += 1
-        return step
+        return SlotStep(t, np.where(used > 0, p, 0.0), h, sent & ~lost, lost, energy)
 
-    def stop(self) -> None:
-        """STOP from the edge (arrives over the network: no extra emulated delay)."""
-        self.sender.stop_at[:] = np.minimum(self.sender.stop_at, self.slot)
-
-    @property
-    def done(self) -> bool:
-        return self.slot >= self.window or bool(self.sender.done(self.slot)[0])
-
-    @property
-    def bytes_sent(self) -> int:
-        return round(float(self.sender.bits_sent[0]) / 8)
+    def stop(self, mask=True, delayed: bool = True) -> None:
+        """STOP the masked tasks from the next slot on: after the feedback delay when the STOP
+        is modeled (the simulator), at once when it arrived over a real network (a robot)."""
+        if delayed:
+            self.sender.stop(self.slot, mask)
+        else:
+            mask = np.broadcast_to(np.asarray(mask, bool), self.sender.stop_at.shape)
+            self.sender.stop_at = np.where(mask, np.minimum(self.sender.stop_at, self.slot),
+                                           self.sender.stop_at)
 
     @property
-    def packets_sent(self) -> int:
-        return int(self.sender.packets_sent[0])
+    def done(self) -> np.ndarray:
+        """Per task: nothing more will be sent (window over, stopped, or all delivered)."""
+        return self.sender.done(self.slot)
 
     @property
-    def slots_used(self) -> int:
-        return int(self.sender.slots_used[0])
+    def bits_sent(self) -> np.ndarray:
+        return self.sender.bits_sent
+
+    @property
+    def packets_sent(self) -> np.ndarray:
+        return self.sender.packets_sent
+
+    @property
+    def slots_used(self) -> np.ndarray:
+        return self.sender.slots_used

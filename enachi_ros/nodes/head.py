@@ -286,7 +286,7 @@ class HeadNode(Node):
         out = EncodedTask(robot_id=self.robot_id, task_id=task.task_id, frame_index=d.frame_index)
         out.header = header
         out.deadline = to_time(task.deadline_s)
-        out.head_latency_s = cpu  # the transmitter opens the window after the modeled head time
+        out.head_cpu_s = cpu  # the transmitter opens the window after the modeled head time
         out.compute_energy_j = task.compute_energy_j
         out.decision = d
         for p in payloads:

@@ -1,16 +1,16 @@
 """Edge tail-inference node: reassembles partial features, early-stops on entropy, answers by the
 deadline.
 
-Feature packets of every robot land in a per-task buffer initialised with the per-channel
-training mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs once per split over
-the tasks whose packet count reached a checkpoint (the k at which calibration measured the
-entropy: every k for small models, a k-grid for large ones; batched across robots), computes
-the normalized entropy and, when it is at most the task's threshold, sends STOP and the
-result. The passes run on a worker thread, so packets keep arriving during one. At the window
-end the result is produced from whatever arrived, unless the decision asked for a full
-transmission (``partial_ok`` false: the edge needs every packet), in which case an incomplete
-task gets no prediction (outcome dropped, with the packet count): the scoring rule of
-``core.scoring``.
+Feature packets of every robot land in a per-task buffer initialised with the per-channel training
+mean (core ``Reassembler``). Every ``batch_period_s`` the tail runs once per split over the tasks
+whose packet count reached a checkpoint (the k at which calibration measured the entropy: every k
+for small models, a k-grid for large ones; batched across robots), computes the normalized entropy
+and applies the edge's answer rule (``core.answer.edge_answer``, the one the simulator applies): on
+an early stop it sends STOP and the result. The passes run on a worker thread, so packets keep
+arriving during one. At the window end the result is produced from whatever arrived, unless the
+decision asked for a full transmission (``partial_ok`` false: the edge needs every packet), in
+which case an incomplete task gets no prediction (outcome dropped, with the packet count): the
+scoring rule of ``core.scoring``.
 Malformed packets are rejected and counted.
 """
 
@@ -31,10 +31,10 @@ from enachi_interfaces.msg import (
 from rclpy.node import Node
 from std_msgs.msg import Header
 
+from enachi_ros.core.answer import COMPLETE, EARLY_STOP, INCOMPLETE, WINDOW_END, edge_answer
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import Reassembler
-from enachi_ros.core.progressive import stop_rule
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.messages import payload_from_msg, to_seconds
@@ -220,17 +220,19 @@ class TailNode(Node):
             entropy = float(normalized_entropy(task.probs[None])[0])
             theta, progressive = self._theta(task)
             got = task.probs_packets
-            if got >= task.total:  # nothing left to save: no early stop
+            answer = int(edge_answer(received=got, total=task.total, entropy=entropy,
+                                     theta=theta, progressive=progressive, window_over=due,
+                                     partial_ok=not self._needs_all(task)))
+            if answer == COMPLETE:  # nothing left to save: no early stop
                 self._finish(key, task, EDGE_DEADLINE, f"all {task.total} packets received")
-            elif bool(stop_rule(entropy, theta, progressive)):
+            elif answer == EARLY_STOP:
                 self._finish(key, task, EDGE_EARLY_STOP, f"entropy {entropy:.3f} <= {theta:.3f}")
-            elif due:
-                if self._needs_all(task):
-                    self._finish(key, task, DROPPED, f"full transmission incomplete at the "
-                                 f"window end: {got}/{task.total} packets (the edge needs all)")
-                else:
-                    self._finish(key, task, EDGE_DEADLINE,
-                                 f"window end with {got}/{task.total} packets")
+            elif answer == INCOMPLETE:
+                self._finish(key, task, DROPPED, f"full transmission incomplete at the window "
+                             f"end: {got}/{task.total} packets (the edge needs all)")
+            elif answer == WINDOW_END:
+                self._finish(key, task, EDGE_DEADLINE,
+                             f"window end with {got}/{task.total} packets")
 
     def _submit(self, now: float, fb: float) -> None:
         """Start a pass over the tasks that crossed a checkpoint, and over those with unevaluated

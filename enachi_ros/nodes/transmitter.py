@@ -1,11 +1,12 @@
 """Robot progressive-transmitter node: the emulated radio and the inner power loop.
 
-For each encoded task it runs the core's :class:`~enachi_ros.core.link.LinkTask` slot by slot in
-real time: per slot the channel gain (emulated Rayleigh fading over path loss, explicit and
-seeded), the power from the inner reference-tracking law, the rate, which packets go out and which
-the emulated link loses. Delivered packets are published on ``enachi/features`` at the end of
-their slot; a STOP from the edge ends the task at once; at the window end the task ends anyway.
-Then it reports the energy (compute + transmit) and the channel it saw.
+For each encoded task it runs the core's packet level (:class:`~enachi_ros.core.link.Uplink`, the
+composition the simulator runs, here for a batch of one task) slot by slot in real time: per slot
+the channel gain (emulated Rayleigh fading over path loss, explicit and seeded), the power from the
+inner reference-tracking law, the rate, which packets go out and which the emulated link loses.
+Delivered packets are published on ``enachi/features`` at the end of their slot; a STOP from the
+edge ends the task at once; at the window end the task ends anyway. Then it reports the energy
+(compute + transmit) and the channel it saw.
 
 Replace the emulation by a real link with ``radio_emulation:=false``: packets are published as
 the rate allows and the network loses what it loses.
@@ -28,7 +29,7 @@ from rclpy.node import Node
 
 from enachi_ros.core.channel import RayleighChannel, snr
 from enachi_ros.core.energy import head_time_s
-from enachi_ros.core.link import EmulatedLoss, LinkTask, NoEmulatedLoss
+from enachi_ros.core.link import EmulatedLink, RealLink, Uplink
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.messages import to_seconds
 from enachi_ros.ros.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param, declare
@@ -66,10 +67,15 @@ PARAMS = (
 class _Active:
     """One task being transmitted."""
 
-    def __init__(self, task: EncodedTask, link: LinkTask, start_s: float) -> None:
+    def __init__(self, task: EncodedTask, link: Uplink, start_s: float) -> None:
         self.task, self.link, self.start_s = task, link, start_s
         self.packets = {int(p.packet_index): p for p in task.packets}
         self.stopped = False
+        self.gains: list[float] = []  # the channel of every slot stepped (the channel report)
+
+    @property
+    def bytes_sent(self) -> int:
+        return round(float(self.link.bits_sent[0]) / 8)
 
 
 class TransmitterNode(Node):
@@ -124,7 +130,7 @@ class TransmitterNode(Node):
             and msg.task_id == a.task.task_id
             and msg.command == TaskFeedback.COMMAND_STOP
         ):
-            a.link.stop()
+            a.link.stop(delayed=False)  # it came over the network: no modeled delay
             a.stopped = True
 
     def _start(self, msg: EncodedTask) -> _Active:
@@ -136,24 +142,25 @@ class TransmitterNode(Node):
         order = None
         if not d.importance_order:
             order = self.rng.permutation(len(bits))
-        loss = EmulatedLoss(radio, self.rng) if self.p["radio_emulation"] else NoEmulatedLoss(radio)
-        link = LinkTask(
-            np.array(bits, float),
-            gains,
+        emulated = self.p["radio_emulation"]
+        link = Uplink(
+            np.array([bits], float),
+            gains[None, :],
+            window,
             float(d.bandwidth_hz),
             float(d.reference_power_w),
             float(d.channel_gain) or float(gains.mean()),
             d.power_law or "tracking",
             radio,
-            loss,
-            self.p["loss_feedback_slots"],
-            order,
+            EmulatedLink(radio, rng=self.rng) if emulated else RealLink(radio),
+            feedback_delay=self.p["loss_feedback_slots"],
+            send_order=None if order is None else order[None, :],
             decode_skip=bool(d.decode_skip),
         )
         # The robot's head runs device_slowdown times slower than this machine: the window
         # opens after the modeled head time (the real head time is usually shorter).
         capture = to_seconds(msg.header.stamp)
-        start = max(time.time(), capture + float(head_time_s(msg.head_latency_s, self.device)))
+        start = max(time.time(), capture + float(head_time_s(msg.head_cpu_s, self.device)))
         return _Active(msg, link, start)
 
     def _tick(self) -> None:
@@ -167,16 +174,17 @@ class TransmitterNode(Node):
         if now < a.start_s:
             return
         slot_s = a.link.radio.slot_s
-        due = min(a.link.window, int((now - a.start_s) / slot_s))
-        while a.link.slot < due and not a.link.done:
+        due = min(int(a.link.window[0]), int((now - a.start_s) / slot_s))
+        while a.link.slot < due and not a.link.done[0]:
             step = a.link.step()
-            for idx in step.delivered:
-                self.pub_features.publish(a.packets[idx])
+            a.gains.append(float(step.gain[0]))
+            for idx in np.flatnonzero(step.delivered[0]):
+                self.pub_features.publish(a.packets[int(idx)])
         # The edge answers at deadline - T_fb: anything later is useless (the window may have
         # opened late when the head ran slower than planned).
-        if not a.link.done and now >= to_seconds(a.task.deadline) - a.link.radio.feedback_s:
-            a.link.stop()
-        if a.link.done:
+        if not a.link.done[0] and now >= to_seconds(a.task.deadline) - a.link.radio.feedback_s:
+            a.link.stop(delayed=False)
+        if a.link.done[0]:
             self._report(a.task, a)
             self.active = None
 
@@ -188,19 +196,19 @@ class TransmitterNode(Node):
         e.reference_power_w = float(msg.decision.reference_power_w)
         if a is not None:
             link = a.link
-            e.transmit_energy_j = float(link.energy_j)
-            e.slots_used = link.slots_used
-            e.packets_sent = link.packets_sent
-            e.packets_lost = link.packets_lost
-            e.bytes_sent = link.bytes_sent
-            e.mean_power_w = float(link.energy_j / max(link.slots_used, 1) / link.radio.slot_s)
-            z = getattr(link.power, "z", None)
+            e.transmit_energy_j = float(link.energy_j[0])
+            e.slots_used = int(link.slots_used[0])
+            e.packets_sent = int(link.packets_sent[0])
+            e.packets_lost = int(link.packets_lost[0])
+            e.bytes_sent = a.bytes_sent
+            e.mean_power_w = float(e.transmit_energy_j / max(e.slots_used, 1) / link.radio.slot_s)
+            z = getattr(link.controllers[0][1], "z", None)
             e.tracking_queue = float(z[0]) if z is not None else 0.0
         e.total_energy_j = e.compute_energy_j + e.transmit_energy_j
         self.pub_energy.publish(e)
-        if a is None or not a.link.steps:
+        if a is None or not a.gains:
             return
-        gains = np.array([s.gain for s in a.link.steps])
+        gains = np.array(a.gains)
         c = ChannelReport(
             robot_id=self.robot_id,
             frame_index=msg.frame_index,
@@ -212,11 +220,11 @@ class TransmitterNode(Node):
         c.snr_db = float(
             10
             * np.log10(
-                np.mean(snr(a.link.bandwidth_hz, ref_p, gains, a.link.radio.noise_psd_w_per_hz))
+                np.mean(snr(a.link.bandwidth[0], ref_p, gains, a.link.radio.noise_psd_w_per_hz))
             )
         )
-        c.rate_bps = float(8 * a.link.bytes_sent / max(len(gains) * a.link.radio.slot_s, 1e-9))
-        c.packet_loss_rate = float(a.link.packets_lost / max(a.link.packets_sent, 1))
+        c.rate_bps = float(8 * a.bytes_sent / max(len(gains) * a.link.radio.slot_s, 1e-9))
+        c.packet_loss_rate = float(a.link.packets_lost[0] / max(a.link.packets_sent[0], 1))
         c.slot_gain = gains.astype(np.float32).tolist()
         self.pub_channel.publish(c)
 

@@ -2,9 +2,10 @@
 
 Per frame: the channel advances by one frame of slots (the same trace for every policy), every
 robot draws a real held-out sample (the same for every policy), each policy decides from its own
-virtual queues, and then all policies' tasks run through one batched slot loop that calls the
-core's packet-level objects (power controllers, ``ProgressiveSender``, ``EdgeBuffer``, stop
-rule): what is simulated is what the ROS transmitter runs. Every task is scored by the one rule
+virtual queues, and then all policies' tasks run as one batch through the core's packet level
+(``core.link.Uplink``, the composition the ROS transmitter runs) and the edge's answer rule
+(``core.answer.edge_answer``, the one the tail node applies): what is simulated is what the
+robots and the edge run. Every task is scored by the one rule
 of ``core.scoring``: it is answered when the edge received at least one packet (and, for a full
 transmission, all of them) or the robot ran the model; otherwise it is unanswered, wrong, and
 counted under its reason. An answered task's prediction is read from the traces at the
@@ -26,23 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
+from enachi_ros.core.answer import EARLY_STOP, edge_answer
 from enachi_ros.core.artifact import Traces, default_artifact_dir, load_artifact
 from enachi_ros.core.channel import (
     ChannelEstimator,
     RayleighChannel,
     TraceChannel,
     load_snr_traces,
-    slot_capacity_bits,
 )
 from enachi_ros.core.deadline import feasible
+from enachi_ros.core.link import EmulatedLink, Uplink
 from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
-from enachi_ros.core.power import make_power_controller
-from enachi_ros.core.progressive import (
-    EdgeBuffer,
-    ProgressiveSender,
-    random_send_order,
-    stop_rule,
-)
+from enachi_ros.core.progressive import EdgeBuffer, random_send_order
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.scoring import summarize, task_correct, task_status
 from enachi_ros.core.split_table import SplitTable
@@ -119,52 +115,31 @@ def run_slots(
     if not importance.all():
         shuffled = random_send_order(np.tile(orders, (n_pol, 1)), k_tot)
         order = np.where(importance[:, None], np.arange(k_max)[None, :], shuffled)
-    sender = ProgressiveSender(splits.packet_bits[split], slots, cat("feedback_delay_slots"),
-                               order)
+    link = EmulatedLink(radio, draws=loss_draws)
+    uplink = Uplink(splits.packet_bits[split], gains, slots, w, cat("p_ref"), np.tile(h_est, n_pol),
+                    [d.power_law for d in decs for _ in range(n)], radio, link,
+                    feedback_delay=cat("feedback_delay_slots"), send_order=order,
+                    decode_skip=np.repeat([bool(d.decode_skip) for d in decs], n))
     edge = EdgeBuffer(split.size, k_max)
-    # one batched controller per power law and outage-skip switch (elementwise: the same as
-    # one per policy, with a fraction of the per-slot calls)
-    by_law: dict[tuple[str, bool], list[int]] = {}
-    for i, d in enumerate(decs):
-        by_law.setdefault((d.power_law, bool(d.decode_skip)), []).append(i)
-    p_ref = cat("p_ref")
-    groups = []
-    for (law, skip), members in by_law.items():
-        idx = np.concatenate([np.arange(i * n, (i + 1) * n) for i in members])
-        ctrl = make_power_controller(law, p_ref[idx], np.tile(h_est, len(members)), w[idx],
-                                     slots[idx], radio=radio, decode_skip=skip)
-        groups.append((idx, ctrl))
     energy = np.where(run, splits.compute_j[split], 0.0)
     stopped = np.zeros(split.size, bool)
     k_stop = np.zeros(split.size, int)
     k_prev = np.zeros(split.size, int)
-    tau = radio.slot_s
-    for t in range(int(slots.max(initial=0))):
-        if sender.done(t).all():
+    for _ in range(int(slots.max(initial=0))):
+        if uplink.done.all():
             break
-        act = sender.active(t)
-        h_t = gains[:, t]
-        p = np.zeros(split.size)
-        for idx, ctrl in groups:
-            p[idx] = ctrl.power(h_t[idx])
-        p *= act
-        capacity, bad = slot_capacity_bits(w, p, h_t, radio)
-        sent, used = sender.send(t, capacity)
-        used = np.where(bad & act, 1.0, used)  # a lost slot: the radio was on all along
-        energy += p * used * tau
-        for idx, ctrl in groups:
-            ctrl.update(p[idx], used[idx])
-        lost = sent & (loss_draws[:, t, :k_max] < radio.residual_loss)
-        sender.outcome(t, sent, lost)
-        edge.receive(sent & ~lost)
+        step = uplink.step()
+        energy += step.energy_j
+        edge.receive(step.delivered)
         k = edge.prefix()
-        ent = traces.entropy[split, sample, k]
-        new = k > k_prev
-        stop = ~stopped & new & stop_rule(ent, theta, progressive)
-        stop |= ~stopped & (target > 0) & (k >= target)
+        answer = edge_answer(received=k, total=k_tot, entropy=traces.entropy[split, sample, k],
+                             theta=theta, progressive=progressive, window_over=False,
+                             partial_ok=partial_ok, stop_at_packets=target)
+        # the tail evaluates a task when its prefix grew; an early stop ends the transmission
+        stop = ~stopped & (k > k_prev) & (answer == EARLY_STOP)
         k_stop = np.where(stop, k, k_stop)
         stopped |= stop
-        sender.stop(t + 1, stop)
+        uplink.stop(stop)
         k_prev = k
     tx = splits.transmits[split]
     k_final = np.where(stopped, k_stop, edge.prefix())
@@ -178,7 +153,7 @@ def run_slots(
     correct = task_correct(status, predicted, met)
     early = stopped & progressive & (k_final < k_tot)  # stopped before the last packet
     return TaskOutcomes(status, np.where(run, split, -1), correct, energy, met,
-                        sender.bits_sent / 8.0, early, k_final)
+                        uplink.bits_sent / 8.0, early, k_final)
 
 
 @dataclass
