@@ -1,19 +1,40 @@
 # enachi_ros developer entry points. `make demo` and `make test` set everything up first.
 #
-# setup is incremental (stamp files under .venv/.stamps): the second run takes seconds.
-# Stamps depend on the files that define each step, so editing requirements.txt, a .msg file or
-# setup.py redoes exactly the affected step.
+# setup is incremental (stamp files under $(VENV)/.stamps): the second run takes seconds.
+# Stamps depend on the files that define each step, so editing a requirements file, a .msg file
+# or setup.py redoes exactly the affected step.
+#
+# ROS_DISTRO picks the ROS 2 wheels (requirements/$(ROS_DISTRO).txt, pinned by
+# requirements/$(ROS_DISTRO).lock): jazzy or kilted. Each distro has its own venv, because both
+# install the same `ros-*` distributions: .venv for the default, .venv-<distro> for the other
+# (`make test ROS_DISTRO=kilted`). A venv built for another distro is rebuilt, not patched.
 
 SHELL := /bin/bash
 PYTHON_BOOTSTRAP ?= python3
-VENV := .venv
+ROS_DISTROS := jazzy kilted
+DEFAULT_ROS_DISTRO := kilted
+ROS_DISTRO ?= $(DEFAULT_ROS_DISTRO)
+ifeq ($(filter $(ROS_DISTRO),$(ROS_DISTROS)),)
+$(error ROS_DISTRO=$(ROS_DISTRO): choose one of $(ROS_DISTROS))
+endif
+VENV ?= $(if $(filter $(ROS_DISTRO),$(DEFAULT_ROS_DISTRO)),.venv,.venv-$(ROS_DISTRO))
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := $(VENV)/.stamps
+REQUIREMENTS := requirements.txt requirements/$(ROS_DISTRO).txt requirements/$(ROS_DISTRO).lock
 DATASET := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 BACKGROUNDS := /usr/share/doc/opencv-doc/examples/data/vtest.avi
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
+
+# The distro a venv was built for is written in $(VENV)/ros-distro. A venv from before that
+# file existed holds Kilted (the only distro then). On a mismatch the marker target is phony, so
+# it runs (rebuilding the venv) and every stamp after it is redone.
+VENV_DISTRO := $(strip $(shell cat $(VENV)/ros-distro 2>/dev/null || \
+  { [ -e $(STAMPS)/requirements ] && echo kilted; }))
+ifneq ($(VENV_DISTRO),$(ROS_DISTRO))
+.PHONY: $(VENV)/ros-distro
+endif
 
 .PHONY: setup demo test lint clean-venv
 
@@ -22,18 +43,24 @@ setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET) $(BACKGROUNDS)
 	from sensor_msgs.msg import Image; print('setup ok: rclpy', rclpy.__file__.split('/site-packages')[0], \
 	'| messages', len([n for n in dir(m) if n[0].isupper()]), '| torchvision', torchvision.__version__)"
 
-$(VENV)/bin/python:
-	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
+$(VENV)/ros-distro:
+	@if [ "$(VENV_DISTRO)" != "$(ROS_DISTRO)" ] && [ -e $(VENV) ]; then \
+	  echo "$(VENV) holds ROS '$(VENV_DISTRO)', not $(ROS_DISTRO): rebuilding it"; rm -rf $(VENV); fi
+	[ -x $(PY) ] || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	@echo $(ROS_DISTRO) > $@
 
-$(STAMPS)/requirements: requirements.txt requirements.lock | $(VENV)/bin/python
-	$(PIP) install -q -r requirements.txt -c requirements.lock
+$(STAMPS)/requirements: $(REQUIREMENTS) $(VENV)/ros-distro
+	$(PIP) install -q -r requirements.txt -r requirements/$(ROS_DISTRO).txt \
+	  -c requirements/$(ROS_DISTRO).lock
 	@mkdir -p $(STAMPS) && touch $@
 
-# The ament_cmake interface package, built by pip against the ROS 2 wheels (see docs/BUILDING.md).
+# The ament_cmake interface package, built by pip against the ROS 2 wheels (see docs/BUILDING.md),
+# in a build folder of this venv: a CMake cache made against one distro's prefix is wrong for another.
 $(STAMPS)/interfaces: $(STAMPS)/requirements $(wildcard msg/*.msg) \
 		ros2_ws/src/enachi_interfaces/CMakeLists.txt ros2_ws/src/enachi_interfaces/package.xml \
 		ros2_ws/src/enachi_interfaces/pyproject.toml
-	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps ./ros2_ws/src/enachi_interfaces
+	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps \
+	  -C build-dir=$(abspath $(VENV))/build/enachi_interfaces ./ros2_ws/src/enachi_interfaces
 	@touch $@
 
 $(STAMPS)/package: $(STAMPS)/requirements setup.py setup.cfg package.xml
