@@ -6,13 +6,14 @@ ros2 launch enachi_ros edge.launch.py robot_ids:=robot1,robot2,robot3 policy:=en
 from __future__ import annotations
 
 from launch.actions import OpaqueFunction
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 
 from enachi_ros.ros.launch_args import (
     PACKAGE,
     arg,
     dds_env_actions,
     declare,
+    managed,
     params_file,
     physical_params,
     workload,
@@ -43,8 +44,8 @@ def _nodes(context) -> list:
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
     physical = physical_params(context)
 
-    def node(executable: str, name: str, *overrides: dict) -> Node:
-        return Node(
+    def node(executable: str, name: str, *overrides: dict) -> LifecycleNode:
+        return LifecycleNode(
             package=PACKAGE,
             executable=executable,
             name=name,
@@ -56,8 +57,8 @@ def _nodes(context) -> list:
 
     return [
         *dds_env_actions(context),
-        node("scheduler_node", "scheduler", _scheduler_overrides(context)),
-        node("tail_node", "tail"),
+        *managed(node("scheduler_node", "scheduler", _scheduler_overrides(context))),
+        *managed(node("tail_node", "tail")),  # managed nodes: configured, then activated
     ]
 
 

@@ -2,6 +2,9 @@
 
     ros2 launch enachi_ros robot.launch.py robot_id:=robot1 dds_profile:=radio
 
+The nodes are managed (lifecycle) nodes: launch configures and activates the head and the
+transmitter, and the camera once the head is active (``ros/launch_args.managed``).
+
 Every node parameter that a field trial changes is a declared launch argument; everything else
 comes from the workload's parameter file (config/robot_camera.yaml, or config/robot.yaml for
 ``workload:=fmnist``; sections keyed ``/**/<node>`` so they match under any namespace).
@@ -10,13 +13,14 @@ comes from the workload's parameter file (config/robot_camera.yaml, or config/ro
 from __future__ import annotations
 
 from launch.actions import OpaqueFunction
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 
 from enachi_ros.ros.launch_args import (
     PACKAGE,
     arg,
     dds_env_actions,
     declare,
+    managed,
     params_file,
     physical_params,
     workload,
@@ -59,8 +63,8 @@ def _nodes(context) -> list:
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
     physical = physical_params(context)
 
-    def node(executable: str, name: str, *overrides: dict) -> Node:
-        return Node(
+    def node(executable: str, name: str, *overrides: dict) -> LifecycleNode:
+        return LifecycleNode(
             package=PACKAGE,
             executable=executable,
             name=name,
@@ -70,11 +74,12 @@ def _nodes(context) -> list:
             output="screen",
         )
 
+    head = node("head_node", "head")
     return [
         *dds_env_actions(context),
-        node("camera_node", "camera", camera),
-        node("head_node", "head"),
-        node("transmitter_node", "transmitter", radio),
+        *managed(head),
+        *managed(node("transmitter_node", "transmitter", radio)),
+        *managed(node("camera_node", "camera", camera), after=head),  # frames once the head runs
     ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ros_env import isolated_ros_env
 
-from enachi_ros.tools.bringup import cli, errors, plan, processes
+from enachi_ros.tools.bringup import cli, errors, plan, processes, startup
 from enachi_ros.tools.cli import build_parser
 from enachi_ros.tools.group import (
     MissingNodeError,
@@ -45,12 +45,16 @@ def test_demo_defaults_and_flags_become_launch_arguments() -> None:
         cli.launch_arguments(args)
 
 
-def test_plan_filters_nodes_and_sets_camera_waiting() -> None:
+def test_plan_filters_nodes_and_keeps_the_launch_files_lifecycle() -> None:
     specs = plan.plan_specs(DEMO, {"robots": "2"}, nodes="camera", max_frames=7)
     assert [s.fqn for s in specs] == ["/robot1/camera", "/robot2/camera"]
-    assert {s.parameters["wait_for_subscribers"] for s in specs} == {0}  # no head started
-    assert {s.parameters["wait_for_truth_subscribers"] for s in specs} == {1}  # the recorder
     assert {s.parameters["max_frames"] for s in specs} == {7}
+    assert all(s.managed for s in specs)
+    # the cameras are configured and activated after their heads are active (rounds 2, 3)
+    assert {tuple(s.transitions) for s in specs} == {((2, "configure"), (3, "activate"))}
+    assert [(label, [s.fqn for s in nodes]) for label, nodes in startup.rounds(specs)] == [
+        ("configure", ["/robot1/camera", "/robot2/camera"]),
+        ("activate", ["/robot1/camera", "/robot2/camera"])]
     assert plan.robot_ids_of(specs) == ["robot1", "robot2"]
     with pytest.raises(errors.BringupError, match="--nodes"):
         plan.plan_specs(DEMO, {}, nodes="lidar")
@@ -72,13 +76,13 @@ def test_grouping_per_robot_and_per_node(tmp_path: Path) -> None:
     specs = evaluate(DEMO, {"robots": "2"})
     per_robot = plan.group_specs(specs, "per-robot")
     assert [g.name for g in per_robot] == ["edge", "robot1", "robot2"]
-    assert [s.name for s in per_robot[1].specs] == ["camera", "head", "transmitter"]
+    assert [s.name for s in per_robot[1].specs] == ["head", "transmitter", "camera"]
     per_node = plan.group_specs(specs, "per-node")
     assert len(per_node) == len(specs) and per_node[0].name == "edge.scheduler"
     plan.build_commands(per_robot[:1] + per_node[2:3], tmp_path, {"X": "1"})
     assert per_robot[0].command[1:3] == ["-m", "enachi_ros.tools.group"]
     assert specs_from_json(Path(per_robot[0].command[-1]).read_text()) == per_robot[0].specs
-    assert Path(per_node[2].command[0]).name == "camera_node"
+    assert Path(per_node[2].command[0]).name == "head_node"
     assert "--ros-args" in per_node[2].command and per_node[2].environment["X"] == "1"
     assert "FASTDDS_DEFAULT_PROFILES_FILE" in per_robot[0].environment  # dds_profile=dev
     assert specs_from_json(specs_to_json(specs)) == specs

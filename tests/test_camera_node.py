@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import rclpy
 from enachi_interfaces.msg import GroundTruth
+from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from ros_env import isolated_ros_env
 from sensor_msgs.msg import Image
@@ -18,6 +19,8 @@ from sensor_msgs.msg import Image
 from enachi_ros.nodes import camera
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.params import ParameterError
+from enachi_ros.ros.spin import build_errors
+from enachi_ros.tools.lifecycle_client import LifecycleClient
 
 OFFSET = 10  # this file's ROS domain offset (others use < 10)
 
@@ -85,23 +88,35 @@ def ros_context(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_bad_parameter_is_refused_with_its_name(ros_context) -> None:
+    """A value outside a declared range is refused when declared (rclpy); every other bad value
+    fails configure, which names it, and the node stays unconfigured."""
     context, _ = ros_context
-    cases = [("source", "webcam"), ("frame_rate", -1.0), ("encoding", "yuv"), ("max_frames", -2)]
-    for name, value in cases:
-        with pytest.raises(camera.START_ERRORS, match=name):
-            camera.CameraNode(context=context,
-                              parameter_overrides=[Parameter(name, value=value)])
+    with pytest.raises(build_errors(), match="frame_rate"):
+        camera.CameraNode(context=context, parameter_overrides=[Parameter("frame_rate",
+                                                                          value=-1.0)])
+    for name, value in [("source", "webcam"), ("encoding", "yuv"), ("robot_id", "a/b")]:
+        node = camera.CameraNode(context=context,
+                                 parameter_overrides=[Parameter(name, value=value)])
+        try:
+            assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+            assert name in node.configure_error and str(value) in node.configure_error
+            assert node.state_label == "unconfigured"
+        finally:
+            node.destroy_node()
 
 
 def _run_camera(context: rclpy.Context, env: dict[str, str], params: dict[str, str],
                 expect: int, timeout: float = 12.0) -> tuple[list[Image], list[GroundTruth], str]:
-    """Start camera_node in a subprocess, collect its images and ground truth until quiet."""
+    """Start camera_node in a subprocess and drive it as a lifecycle manager does: configure,
+    wait until this probe's subscriptions matched the camera's publishers, activate; collect its
+    images and capture records until quiet."""
     node = rclpy.create_node("camera_probe", context=context)
     images: list[Image] = []
     truths: list[GroundTruth] = []
-    node.create_subscription(Image, f"/probe/{topics.IMAGE}", images.append, qos.camera_qos(50))
-    node.create_subscription(GroundTruth, f"/probe/{topics.GROUND_TRUTH}", truths.append,
-                             qos.local_reliable_qos(50))
+    subs = [node.create_subscription(Image, f"/probe/{topics.IMAGE}", images.append,
+                                     qos.camera_qos(50)),
+            node.create_subscription(GroundTruth, f"/probe/{topics.GROUND_TRUTH}", truths.append,
+                                     qos.capture_record_qos())]
     args = [f"{k}:={v}" for k, v in params.items()]
     cmd = [sys.executable, "-m", "enachi_ros.nodes.camera", "--ros-args",
            "-r", "__ns:=/probe", *[x for a in args for x in ("-p", a)]]
@@ -109,7 +124,14 @@ def _run_camera(context: rclpy.Context, env: dict[str, str], params: dict[str, s
                             text=True)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
+    manager = LifecycleClient(node, executor)
     try:
+        assert not manager.wait_for(["/probe/camera"], timeout)
+        assert manager.change(["/probe/camera"], "configure", timeout) == {"/probe/camera": True}
+        end = time.monotonic() + 5.0
+        while time.monotonic() < end and min(s.get_publisher_count() for s in subs) < 1:
+            executor.spin_once(timeout_sec=0.05)
+        assert manager.change(["/probe/camera"], "activate", timeout) == {"/probe/camera": True}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(images) < expect:
             executor.spin_once(timeout_sec=0.05)
@@ -125,6 +147,7 @@ def _run_camera(context: rclpy.Context, env: dict[str, str], params: dict[str, s
             out, _ = proc.communicate()
         executor.shutdown()
         node.destroy_node()
+    assert proc.returncode == 0, out  # a clean stop on SIGINT
     return images, truths, out
 
 
@@ -160,7 +183,7 @@ def test_camera_node_reports_a_missing_folder_clearly() -> None:
     env = isolated_ros_env(OFFSET + 1)
     proc = subprocess.run(
         [sys.executable, "-m", "enachi_ros.nodes.camera", "--ros-args", "-p", "source:=folder",
-         "-p", "source_uri:=/nonexistent/frames"],
+         "-p", "source_uri:=/nonexistent/frames", "-p", "autostart:=true"],
         check=False, env=env, capture_output=True, text=True, timeout=20)
     assert proc.returncode != 0
     assert "source_uri" in proc.stderr and "/nonexistent/frames" in proc.stderr

@@ -122,3 +122,39 @@ def test_the_node_stand_in_refuses_what_it_does_not_implement_by_name() -> None:
 
     with pytest.raises(TypeError, match=r"\['condition', 'respawn'\] not implemented"):
         Node(package="enachi_ros", executable="tail_node", respawn=True, condition=None)
+
+
+def test_the_lifecycle_stand_ins_refuse_what_they_do_not_implement() -> None:
+    from enachi_ros.tools.launch_eval.standins.launch_ros.actions import LifecycleNode
+    from enachi_ros.tools.launch_eval.standins.launch_ros.event_handlers import (
+        OnStateTransition,
+    )
+    from enachi_ros.tools.launch_eval.standins.launch_ros.events.lifecycle import ChangeState
+
+    with pytest.raises(TypeError, match="autostart"):  # not in Jazzy's launch_ros < 0.26.7
+        LifecycleNode(package="enachi_ros", executable="tail_node", name="tail",
+                      namespace="edge", autostart=True)
+    with pytest.raises(TypeError, match="namespace"):  # required, as in the real action
+        LifecycleNode(package="enachi_ros", executable="tail_node", name="tail")
+    node = LifecycleNode(package="enachi_ros", executable="tail_node", name="tail",
+                         namespace="edge")
+    with pytest.raises(TypeError, match="handle_once"):
+        OnStateTransition(target_lifecycle_node=node, entities=[], handle_once=True)
+    with pytest.raises(ValueError, match="transition_id 9"):
+        ChangeState(lifecycle_node_matcher=lambda _a: True, transition_id=9)
+
+
+@pytest.mark.parametrize("launch_file", ["robot.launch.py", "edge.launch.py", "demo.launch.py"])
+def test_every_node_is_managed_and_started_by_the_launch_file(launch_file) -> None:
+    """Every node is a LifecycleNode that the launch file configures then activates; a camera
+    only after its robot's head is active (its configure comes a round later)."""
+    specs = evaluate(LAUNCH / launch_file, {})
+    assert specs and all(s.managed for s in specs)
+    for spec in specs:
+        labels = [label for _, label in spec.transitions]
+        assert labels == ["configure", "activate"], spec.fqn
+        rounds = [r for r, _ in spec.transitions]
+        assert rounds[1] == rounds[0] + 1
+        if spec.name == "camera":
+            head = next(s for s in specs if s.namespace == spec.namespace and s.name == "head")
+            assert rounds[0] > head.transitions[-1][0]

@@ -11,37 +11,35 @@ Why a GroundTruth for *every* frame (label -1 when the source has none): images 
 BEST_EFFORT sensor data, so counting them downstream is not an honest count of what was
 captured. The GroundTruth of a frame goes out RELIABLE, before the image and with the same
 stamp, so the recorder's ``frames_captured`` is exact and "every captured frame has exactly one
-outcome" can be checked. Capture waits for ``wait_for_subscribers`` image subscribers and
-``wait_for_truth_subscribers`` ground-truth subscribers (plus a short settle time for two-way
-DDS matching) so start-up frames are not published to nobody and the recorder sees them all.
-Setting ``enabled`` to false at run time stops capture (bringup does this before shutdown so
-in-flight frames can finish).
+outcome" can be checked. The capture record is TRANSIENT_LOCAL: a consumer that matches late
+(the head, a recorder) still receives the records of the frames captured before, so each of those
+frames still gets its outcome (a drop when its image was missed).
+
+A managed node: configure checks the parameters and opens the source (a missing folder fails
+configure, naming ``source_uri``); activate creates the topics and starts capture; deactivate
+stops capture at once (a lifecycle manager deactivates the cameras first, so in-flight frames can
+finish before the rest of the fleet stops).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rclpy
 from enachi_interfaces.msg import GroundTruth
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from enachi_ros.ros import qos, topics
-from enachi_ros.ros.params import Param, ParameterError, declare
-from enachi_ros.ros.spin import spin_until_shutdown
+from enachi_ros.ros.lifecycle import ManagedNode
+from enachi_ros.ros.params import Param, ParameterError
+from enachi_ros.ros.spin import spin_node
 
 SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "frames", "topic")
 ENCODINGS = ("mono8", "rgb8")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
-SETTLE_S = 0.3  # after the first subscriber matched: let the reader side match us too
 
 PARAMS: tuple[Param, ...] = (
     Param("robot_id", "robot1",
@@ -64,11 +62,6 @@ PARAMS: tuple[Param, ...] = (
           low=0, read_only=True),
     Param("max_frames", 0, "stop capturing after this many frames (0 = unlimited)", low=0,
           read_only=True),
-    Param("wait_for_subscribers", 1, "image subscribers to wait for before the first capture",
-          low=0, high=1000, read_only=True),
-    Param("wait_for_truth_subscribers", 0, "ground-truth subscribers (e.g. a recorder) to wait "
-          "for before the first capture", low=0, high=1000, read_only=True),
-    Param("enabled", True, "capture runs while true; set false to stop capturing"),
 )
 
 
@@ -259,52 +252,44 @@ def _prepend(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
     yield from rest
 
 
-# Start-up errors reported as one clear line (naming the parameter) instead of a traceback.
-START_ERRORS = (ParameterError, ParameterException, FileNotFoundError, ValueError)
-
-
 # ----------------------------------------------------------------------------- the node
-class CameraNode(Node):
-    """Captures at ``frame_rate`` (or as frames arrive on ``source_uri``) and publishes them."""
+class CameraNode(ManagedNode):
+    """Captures at ``frame_rate`` (or as frames arrive on ``source_uri``) while active."""
+
+    PARAMS = PARAMS
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(kwargs.pop("node_name", "camera"), **kwargs)
-        self.values = declare(self, PARAMS)
-        v = self.values
-        self.frame_id = f"{v['robot_id'].strip('/')}/camera_optical_frame"
+        super().__init__("camera", **kwargs)
         self.frames_captured = 0
-        self._done = False
-        self._ready_since: float | None = None
-        self.image_pub = self.create_publisher(Image, topics.IMAGE, qos.camera_qos(v["qos_depth"]))
-        self.truth_pub = self.create_publisher(
-            GroundTruth, topics.GROUND_TRUTH, qos.local_reliable_qos(max(50, v["qos_depth"])))
+
+    def configure_node(self) -> None:
+        v = self.p
+        self.frame_id = f"{v['robot_id'].strip('/')}/camera_optical_frame"
         self.frames = open_source(v)
+        self._done = False
+        self.image_pub = self.create_publisher(Image, topics.IMAGE, qos.camera_qos(v["qos_depth"]))
+        self.truth_pub = self.create_publisher(GroundTruth, topics.GROUND_TRUTH,
+                                               qos.capture_record_qos())
         if self.frames is None:
             self.create_subscription(Image, v["source_uri"], self._on_external,
                                      qos.camera_qos(v["qos_depth"]))
-        else:
+
+    def activate_node(self) -> None:
+        v = self.p
+        if self.frames is not None:
             self.create_timer(1.0 / v["frame_rate"], self._on_timer)
         self.get_logger().info(
             f"camera: source={v['source']} uri={v['source_uri']!r} {v['width']}x{v['height']} "
             f"{v['encoding']} @ {v['frame_rate']} Hz, max_frames={v['max_frames']}")
 
-    # capture gating ---------------------------------------------------------------------
+    def cleanup_node(self) -> None:
+        self.frames = None
+
     def _may_capture(self) -> bool:
-        if self._done or not self.get_parameter("enabled").value:
-            return False
-        limit = self.values["max_frames"]
-        if limit and self.frames_captured >= limit:
+        limit = self.p["max_frames"]
+        if not self._done and limit and self.frames_captured >= limit:
             self._finish(f"max_frames={limit} reached")
-            return False
-        wanted = self.values["wait_for_subscribers"]
-        truth_wanted = self.values["wait_for_truth_subscribers"]
-        if self._ready_since is None:
-            if (self.image_pub.get_subscription_count() < wanted
-                    or self.truth_pub.get_subscription_count() < truth_wanted):
-                return False
-            self._ready_since = time.monotonic()
-        settle = SETTLE_S if wanted or truth_wanted else 0.0
-        return time.monotonic() - self._ready_since >= settle
+        return not self._done
 
     def _finish(self, why: str) -> None:
         if not self._done:
@@ -338,7 +323,7 @@ class CameraNode(Node):
         self._publish(frame, -1, self.frames_captured, stamp)
 
     def _publish(self, frame: np.ndarray, label: int, index: int, stamp: Any) -> None:
-        v = self.values
+        v = self.p
         out = convert(frame, v["width"], v["height"], v["encoding"])
         truth = GroundTruth()
         truth.header.stamp = stamp
@@ -354,20 +339,7 @@ NODE_CLASS = CameraNode
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            try:
-                node = CameraNode()
-            except START_ERRORS as exc:
-                raise SystemExit(f"camera_node: {exc}") from None  # clear, no traceback
-            executor = SingleThreadedExecutor()
-            executor.add_node(node)
-            try:
-                spin_until_shutdown(executor)
-            finally:
-                node.destroy_node()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(CameraNode, args)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
 )
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -37,8 +36,9 @@ from enachi_ros.core.packets import encode_packets
 from enachi_ros.core.quantize import quantize
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
-from enachi_ros.ros.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param, declare
+from enachi_ros.ros.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param
 from enachi_ros.ros.physical import DEVICE_PARAMS, device_from
 from enachi_ros.ros.spin import spin_node
 
@@ -74,10 +74,16 @@ PARAMS = (
 )
 
 
-class HeadNode(Node):
+class HeadNode(ManagedNode):
+    """Managed node: configure loads the model, opens the task ledger and creates the topics;
+    activate starts the ledger clock."""
+
+    PARAMS = PARAMS
+
     def __init__(self, **kwargs) -> None:
         super().__init__("head", **kwargs)
-        self.p = declare(self, PARAMS)
+
+    def configure_node(self) -> None:
         self.robot_id: str = self.p["robot_id"]
         self.device = device_from(self.p)
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
@@ -91,7 +97,6 @@ class HeadNode(Node):
         self.rejected_images = 0
         self.awaiting_image: dict[tuple[int, int], float] = {}  # capture records without image
         self.images_seen: dict[tuple[int, int], None] = {}  # recent image stamps (ordered set)
-
         self.pub_task = self.create_publisher(
             EncodedTask, topics.ENCODED, qos.local_reliable_qos(20)
         )
@@ -99,7 +104,7 @@ class HeadNode(Node):
         self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
         self.create_subscription(Image, topics.IMAGE, self._on_image, qos.camera_qos())
         self.create_subscription(
-            GroundTruth, topics.GROUND_TRUTH, self._on_label, qos.local_reliable_qos(50)
+            GroundTruth, topics.GROUND_TRUTH, self._on_label, qos.capture_record_qos()
         )
         self.create_subscription(
             SchedulerDecisionArray, topics.DECISIONS, self._on_decisions, qos.decision_qos()
@@ -113,6 +118,8 @@ class HeadNode(Node):
             qos.heartbeat_qos(self.p["edge_liveliness_s"]),
             event_callbacks=SubscriptionEventCallbacks(liveliness=self._on_liveliness),
         )
+
+    def activate_node(self) -> None:
         self.create_timer(0.02, self._close_due)
 
     # --- inputs -------------------------------------------------------------------------

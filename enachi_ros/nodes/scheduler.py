@@ -17,7 +17,6 @@ from enachi_interfaces.msg import (
     SchedulerDecision,
     SchedulerDecisionArray,
 )
-from rclpy.node import Node
 
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
 from enachi_ros.core.channel import ChannelEstimator, path_gain
@@ -25,7 +24,8 @@ from enachi_ros.core.policies import POLICY_NAMES, FrameState, make_policy
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.ros import qos, topics
-from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param, declare
+from enachi_ros.ros.lifecycle import ManagedNode
+from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -99,10 +99,16 @@ _FLOAT_FIELDS = {
 }
 
 
-class SchedulerNode(Node):
+class SchedulerNode(ManagedNode):
+    """Managed node: configure loads the artifact, builds the policy and the queues and creates
+    the topics; activate starts the frame clock."""
+
+    PARAMS = PARAMS
+
     def __init__(self, **kwargs) -> None:
         super().__init__("scheduler", **kwargs)
-        self.p = declare(self, PARAMS)
+
+    def configure_node(self) -> None:
         self.robot_ids: list[str] = list(self.p["robot_ids"])
         n = len(self.robot_ids)
         self.radio = radio_from(self.p, self.p["total_bandwidth_hz"])
@@ -123,7 +129,6 @@ class SchedulerNode(Node):
         self.frame_index = 0
         self.reports_received = 0
         self.rejected_reports = 0
-
         self.pub = self.create_publisher(
             SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos()
         )
@@ -140,6 +145,8 @@ class SchedulerNode(Node):
                 lambda m, i=i: self._on_channel(i, m),
                 qos.report_qos(),
             )
+
+    def activate_node(self) -> None:
         self.timer = self.create_timer(self.p["frame_period_s"], self._on_frame)
         self.get_logger().info(
             f"scheduler: policy={self.policy.name} robots={self.robot_ids} "

@@ -28,7 +28,6 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
     TaskFeedback,
 )
-from rclpy.node import Node
 from std_msgs.msg import Header
 
 from enachi_ros.core.answer import COMPLETE, EARLY_STOP, INCOMPLETE, WINDOW_END, edge_answer
@@ -37,6 +36,7 @@ from enachi_ros.core.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import Reassembler
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import payload_from_msg, to_seconds
 from enachi_ros.ros.params import (
     ARTIFACT_DIR,
@@ -44,7 +44,6 @@ from enachi_ros.ros.params import (
     MODEL,
     ROBOT_IDS,
     Param,
-    declare,
 )
 from enachi_ros.ros.physical import RADIO_PARAMS
 from enachi_ros.ros.spin import spin_node
@@ -89,10 +88,18 @@ class _Task:
     probs: np.ndarray | None = field(default=None, repr=False)
 
 
-class TailNode(Node):
+class TailNode(ManagedNode):
+    """Managed node: configure loads and traces the model and creates the topics; activate starts
+    the heartbeat (the robots' sign that the edge serves) and the batched-tail clock; deactivate
+    waits for the pass in flight and forgets the open tasks."""
+
+    PARAMS = PARAMS
+
     def __init__(self, **kwargs) -> None:
         super().__init__("tail", **kwargs)
-        self.p = declare(self, PARAMS)
+        self.worker: ThreadPoolExecutor | None = None
+
+    def configure_node(self) -> None:
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         for split in range(self.runtime.n_splits):  # trace every tail now, not at a deadline
             if self.runtime.kind(split) != "device_only":
@@ -103,6 +110,14 @@ class TailNode(Node):
         self.malformed = 0
         self.late_packets = 0
         self.results = 0
+        # The batched tail runs on a worker thread: a pass of the camera model takes 20-70 ms
+        # on this CPU, and on the executor thread it would hold back every packet meanwhile
+        # (one packet per subscription per executor round after a ready timer), so the window
+        # would end with a fraction of what the radio delivered. torch releases the GIL while
+        # it computes; the executor thread keeps taking packets and applies each pass when done.
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tail_pass")
+        self.inflight: Future | None = None
+        self.last_pass_s = 0.0
         self.pub_result: dict[str, object] = {}
         self.pub_feedback: dict[str, object] = {}
         for rid in self.p["robot_ids"]:
@@ -122,18 +137,23 @@ class TailNode(Node):
             SchedulerDecisionArray, topics.DECISIONS, self._on_decisions, qos.decision_qos()
         )
         self.heartbeat = self.create_publisher(Header, topics.EDGE_ALIVE, qos.heartbeat_qos())
+
+    def activate_node(self) -> None:
         self.create_timer(self.p["heartbeat_period_s"], self._beat)
         # The batched tail only runs while tasks are open (CPU: the edge shares a host here).
         self.stepper = self.create_timer(self.p["batch_period_s"], self._step)
         self.stepper.cancel()
-        # The batched tail runs on a worker thread: a pass of the camera model takes 20-70 ms
-        # on this CPU, and on the executor thread it would hold back every packet meanwhile
-        # (one packet per subscription per executor round after a ready timer), so the window
-        # would end with a fraction of what the radio delivered. torch releases the GIL while
-        # it computes; the executor thread keeps taking packets and applies each pass when done.
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tail_pass")
-        self.inflight: Future | None = None
-        self.last_pass_s = 0.0
+
+    def deactivate_node(self) -> None:
+        if self.inflight is not None:
+            self.inflight.result()
+            self.inflight = None
+        self.tasks.clear()
+
+    def cleanup_node(self) -> None:
+        if self.worker is not None:
+            self.worker.shutdown(wait=True, cancel_futures=True)
+            self.worker = None
 
     def _beat(self) -> None:
         h = Header(frame_id="edge")
@@ -286,7 +306,7 @@ class TailNode(Node):
                     task.probs, (task.probs_packets, task.probs_bytes) = pr, count
 
     def destroy_node(self) -> None:
-        self.worker.shutdown(wait=True, cancel_futures=True)
+        self.cleanup_node()
         return super().destroy_node()
 
     def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:

@@ -25,14 +25,14 @@ from enachi_interfaces.msg import (
     FeaturePacket,
     TaskFeedback,
 )
-from rclpy.node import Node
 
 from enachi_ros.core.channel import RayleighChannel, snr
 from enachi_ros.core.energy import head_time_s
 from enachi_ros.core.link import EmulatedLink, RealLink, Uplink
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import to_seconds
-from enachi_ros.ros.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param, declare
+from enachi_ros.ros.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -78,10 +78,16 @@ class _Active:
         return round(float(self.link.bits_sent[0]) / 8)
 
 
-class TransmitterNode(Node):
+class TransmitterNode(ManagedNode):
+    """Managed node: configure builds the emulated channel and creates the topics; activate
+    starts the slot clock; deactivate drops the task in flight and the queue."""
+
+    PARAMS = PARAMS
+
     def __init__(self, **kwargs) -> None:
         super().__init__("transmitter", **kwargs)
-        self.p = declare(self, PARAMS)
+
+    def configure_node(self) -> None:
         self.robot_id: str = self.p["robot_id"]
         self.device = device_from(self.p)
         self.channel_params = channel_from(self.p)
@@ -105,9 +111,15 @@ class TransmitterNode(Node):
         self.create_subscription(
             TaskFeedback, topics.FEEDBACK, self._on_feedback, qos.feedback_qos()
         )
+
+    def activate_node(self) -> None:
         # The slot clock only runs while there is something to send (CPU: a fleet shares a host).
         self.ticker = self.create_timer(self.p["tick_s"], self._tick)
         self.ticker.cancel()
+
+    def deactivate_node(self) -> None:
+        self.queue.clear()
+        self.active = None
 
     def _on_task(self, msg: EncodedTask) -> None:
         if not msg.packets or msg.decision.bandwidth_hz <= 0 or msg.decision.window_slots == 0:

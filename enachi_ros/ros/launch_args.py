@@ -6,6 +6,8 @@ selection and argument declaration behave the same for robot, edge and demo laun
 
 from __future__ import annotations
 
+from typing import Any
+
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
 
@@ -65,3 +67,34 @@ def physical_params(context) -> dict:
 
 def launch_dir() -> str:
     return str(share_dir() / "launch")
+
+
+def managed(node: Any, after: Any = None) -> list[Any]:
+    """A LifecycleNode action and the transitions launch drives for it: configure at start, then
+    activate as soon as it is configured. With ``after`` (another LifecycleNode), configure only
+    once ``after`` is active, e.g. a camera after its robot's head, so the head is ready for
+    the first frame. The idiom works with launch_ros on Jazzy and Kilted (no ``autostart=``,
+    which Jazzy's launch_ros lacks before 0.26.7); ``start_state="configuring"`` keeps the
+    activation from firing again after a lifecycle manager deactivates the node."""
+    from launch.actions import EmitEvent, RegisterEventHandler
+    from launch.events import matches_action
+    from launch_ros.event_handlers import OnStateTransition
+    from launch_ros.events.lifecycle import ChangeState
+    from lifecycle_msgs.msg import Transition
+
+    def change(target: Any, transition_id: int) -> Any:
+        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(target),
+                                           transition_id=transition_id))
+
+    configure = change(node, Transition.TRANSITION_CONFIGURE)
+    actions: list[Any] = [
+        node,
+        RegisterEventHandler(OnStateTransition(
+            target_lifecycle_node=node, start_state="configuring", goal_state="inactive",
+            entities=[change(node, Transition.TRANSITION_ACTIVATE)])),
+    ]
+    if after is None:
+        return [*actions, configure]
+    return [*actions, RegisterEventHandler(OnStateTransition(
+        target_lifecycle_node=after, start_state="activating", goal_state="active",
+        entities=[configure]))]

@@ -1,10 +1,12 @@
 """Declared, described and validated node parameters.
 
 Each node lists its parameters once as :class:`Param` entries (name, default, description,
-check). :func:`declare` declares them with a ``ParameterDescriptor`` (description, allowed values
-or range, read-only where changing at run time makes no sense), validates the start-up values
-(a bad value raises :class:`ParameterError` naming it: the node refuses to start) and installs a
-set-parameters callback that refuses bad run-time changes with the same message.
+check). :func:`declare` declares them in a node's constructor with a ``ParameterDescriptor``
+(description, allowed values or range, read-only where changing at run time makes no sense) and
+installs a set-parameters callback that refuses bad run-time changes with a message naming the
+parameter; :func:`check_values` validates the values a managed node is configured with (its
+``on_configure``: a bad value fails the transition with the same message). rclpy itself refuses
+a number outside a declared range when the parameter is declared.
 """
 
 from __future__ import annotations
@@ -87,23 +89,17 @@ def _descriptor(spec: Param) -> ParameterDescriptor:
 
 
 def declare(node: Node, specs: Sequence[Param]) -> dict[str, Any]:
-    """Declare ``specs`` on ``node``, validate start-up values, guard run-time changes.
+    """Declare ``specs`` on ``node`` and guard run-time changes.
 
-    Returns the current values by name. Numbers given as ints for float parameters are accepted.
+    Returns the live values by name (a valid run-time change updates them); the start-up values
+    are validated by :func:`check_values`. Numbers given as ints for float parameters are
+    accepted.
     """
     by_name = {s.name: s for s in specs}
     values: dict[str, Any] = {}
     for spec in specs:
         param = node.declare_parameter(spec.name, spec.default, _descriptor(spec))
-        value = param.value
-        if (
-            isinstance(spec.default, float)
-            and isinstance(value, int)
-            and not isinstance(value, bool)
-        ):
-            value = float(value)
-        validate(spec, value)
-        values[spec.name] = value
+        values[spec.name] = _coerced(spec, param.value)
 
     def on_set(params: list) -> SetParametersResult:
         for p in params:
@@ -116,11 +112,23 @@ def declare(node: Node, specs: Sequence[Param]) -> dict[str, Any]:
                 return SetParametersResult(successful=False, reason=str(exc))
         for p in params:
             if p.name in values:
-                values[p.name] = p.value
+                values[p.name] = _coerced(by_name[p.name], p.value)
         return SetParametersResult(successful=True)
 
     node.add_on_set_parameters_callback(on_set)
     return values
+
+
+def _coerced(spec: Param, value: Any) -> Any:
+    if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def check_values(values: dict[str, Any], specs: Sequence[Param]) -> None:
+    """Raise :class:`ParameterError` naming the first parameter whose value is not acceptable."""
+    for spec in specs:
+        validate(spec, values[spec.name])
 
 
 # Parameters several nodes share (one definition, one validation).

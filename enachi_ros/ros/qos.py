@@ -28,12 +28,24 @@ def camera_qos(depth: int = 5) -> QoSProfile:
 
 
 def local_reliable_qos(depth: int = 10) -> QoSProfile:
-    """Robot-local hand-offs (head -> transmitter, ground truth): must not be lost."""
+    """Robot-local hand-offs (head -> transmitter): must not be lost."""
     return QoSProfile(
         history=HistoryPolicy.KEEP_LAST,
         depth=depth,
         reliability=ReliabilityPolicy.RELIABLE,
         durability=DurabilityPolicy.VOLATILE,
+    )
+
+
+def capture_record_qos(depth: int = 100) -> QoSProfile:
+    """The camera's capture records (GroundTruth, one per frame): reliable, and kept for late
+    joiners (TRANSIENT_LOCAL), so a head or recorder that matches after capture started still
+    gets a record of every frame and can account for it. Publisher and subscribers use it."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
     )
 
 

@@ -1,15 +1,18 @@
-"""The console-script entry shared by the nodes (the ros2/examples ``main`` pattern)."""
+"""How node processes run: the executor, the process main shared by every node process (one node
+or a group), stack dumps on request."""
 
 from __future__ import annotations
 
 import faulthandler
 import signal
 import sys
+import threading
+from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 
 def enable_stack_dumps() -> None:
@@ -21,7 +24,7 @@ def enable_stack_dumps() -> None:
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
-def make_executor() -> Executor:
+def make_executor(context: rclpy.Context | None = None) -> Executor:
     """The executor every node process spins: rclpy's EventsExecutor (C++ event queue, in
     rclpy since Jazzy) where it exists, else SingleThreadedExecutor, which rebuilds its wait
     set and runs one callback per round. ``enachi bench executors`` (a burst of 4000 feature
@@ -31,42 +34,93 @@ def make_executor() -> Executor:
     try:
         from rclpy.experimental import EventsExecutor
     except ImportError:
-        return SingleThreadedExecutor()
-    return EventsExecutor()
+        return SingleThreadedExecutor(context=context)
+    return EventsExecutor(context=context)
 
 
-def spin_until_shutdown(executor: Executor) -> None:
-    """Spin ``executor`` until its context is shut down, and end quietly when it is shut down
-    under it.
+class StartError(RuntimeError):
+    """A node could not be built or auto-started; the message says which and why."""
 
-    On SIGINT rclpy's signal handler shuts the context down while ``spin_once`` may be building
-    its wait set or taking a message; that raises ``RCLError`` ("the given context is not
-    valid") or a pybind ``RuntimeError`` instead of ``ExternalShutdownException`` (seen in about
-    1 of 4 bringup stops). An exception raised once the context is shut down is that race: it
-    is noted on stderr and the node ends normally. Any exception while the context is still
-    valid is a real error and is re-raised.
+
+def run_nodes(build: Callable[[rclpy.Context], list[Node]], args: list[str] | None = None) -> int:
+    """The process main of every node process (one node, or a group of them): init rclpy with
+    ``args``, build the nodes, auto-start the managed ones that ask for it (``autostart``), spin
+    until SIGINT/SIGTERM, then take every managed node through its shutdown transition.
+
+    Shutdown never raises: rclpy's own signal handler shuts the context down from another thread
+    at any moment, which made ``spin_once`` raise ``RCLError`` ("the given context is not
+    valid") while it built a wait set or a timer published (about 1 stop in 4). Here rclpy
+    installs no handler (``SignalHandlerOptions.NO``); ours only sets a flag, the spin loop
+    notices it within 0.1 s, and the nodes and then the context are shut down in order. A second
+    signal ends the process at once (the default action). Returns the exit status: 1 when a node
+    could not be built or auto-started (one clear line on stderr, no traceback).
     """
+    enable_stack_dumps()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)
+
+    context = rclpy.Context()
+    rclpy.init(args=args, context=context, signal_handler_options=SignalHandlerOptions.NO)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    nodes: list[Node] = []
+    executor: Executor | None = None
     try:
-        while executor.context.ok():  # EventsExecutor.spin() ran no callback here (rclpy
-            executor.spin_once(timeout_sec=0.1)  # 9.1.2 wheels); spin_once does
-    except (_rclpy.RCLError, RuntimeError) as exc:
-        if executor.context.ok():
-            raise
-        print(f"shutdown: {type(exc).__name__} ignored, the context was already shut down: "
-              f"{exc}", file=sys.stderr, flush=True)
+        nodes = build(context)
+        executor = make_executor(context)
+        for node in nodes:
+            executor.add_node(node)
+        for node in nodes:
+            if getattr(node, "autostart", False):
+                autostart(node)
+        while not stop.is_set() and context.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except StartError as exc:
+        print(f"{exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for node in nodes:
+            if getattr(node, "state_label", "") in ("unconfigured", "inactive", "active"):
+                node.trigger_shutdown()
+        if executor is not None:
+            executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+        context.try_shutdown()
+    return 0
+
+
+def autostart(node: Node) -> None:
+    """Configure and activate a managed node from its own process (StartError if it fails)."""
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+        raise StartError(f"{node.get_fully_qualified_name()}: configure failed: "
+                         f"{node.configure_error}")
+    if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+        raise StartError(f"{node.get_fully_qualified_name()}: activate failed (see the log)")
+
+
+def build_errors() -> tuple[type[BaseException], ...]:
+    """What a node constructor raises for bad input: rclpy's parameter exceptions (a value out
+    of a declared range, a wrong type) and ours."""
+    from rclpy.exceptions import ParameterException
+
+    from enachi_ros.ros.params import ParameterError
+
+    return (ParameterException, ParameterError, ValueError)
 
 
 def spin_node(node_class: type[Node], args: list[str] | None = None) -> None:
-    """Init rclpy with ``args``, spin one ``node_class`` until Ctrl-C or external shutdown."""
-    enable_stack_dumps()
-    try:
-        with rclpy.init(args=args):
-            node = node_class()
-            executor = make_executor()
-            executor.add_node(node)
-            try:
-                spin_until_shutdown(executor)
-            finally:  # tear down while the context is alive, not in interpreter-exit GC
-                node.destroy_node()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    """The console-script main of one node: ``run_nodes`` with ``node_class``; exits with its
+    status."""
+    def build(context: rclpy.Context) -> list[Node]:
+        try:
+            return [node_class(context=context)]
+        except build_errors() as exc:
+            raise StartError(f"{node_class.__name__}: {exc}") from None
+
+    sys.exit(run_nodes(build, args))

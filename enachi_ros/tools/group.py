@@ -70,38 +70,31 @@ def specs_from_json(text: str) -> list[NodeSpec]:
     specs = []
     for item in items:
         item["remappings"] = [tuple(r) for r in item.get("remappings", [])]
+        item["transitions"] = [tuple(t) for t in item.get("transitions", [])]
         specs.append(NodeSpec(**item))
     return specs
 
 
 def run(specs: list[NodeSpec]) -> int:
-    import rclpy
-    from rclpy.executors import ExternalShutdownException
+    """Build every spec's node in this process and spin them together (``spin.run_nodes``:
+    managed nodes wait for their lifecycle manager unless they autostart; a clean stop on
+    SIGINT). A node that cannot be built ends the process with one line naming it."""
+    from enachi_ros.ros.spin import StartError, build_errors, run_nodes
 
-    from enachi_ros.ros.spin import enable_stack_dumps, make_executor, spin_until_shutdown
-
-    enable_stack_dumps()
-    nodes: list[Any] = []
-    try:
-        with rclpy.init():
-            executor = make_executor()
+    def build(context: Any) -> list[Any]:
+        nodes = []
+        for spec in specs:
             try:
-                for spec in specs:
-                    try:
-                        node = node_class(spec.executable)(cli_args=spec.ros_args())
-                    except Exception as exc:
-                        print(f"group: {spec.fqn} ({spec.executable}) failed to start: {exc}",
-                              file=sys.stderr, flush=True)
-                        return 1
-                    nodes.append(node)
-                    executor.add_node(node)
-                spin_until_shutdown(executor)
-            finally:
+                nodes.append(node_class(spec.executable)(cli_args=spec.ros_args(),
+                                                         context=context))
+            except (*build_errors(), MissingNodeError) as exc:
                 for node in nodes:
                     node.destroy_node()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    return 0
+                raise StartError(f"group: {spec.fqn} ({spec.executable}) failed to start: "
+                                 f"{exc}") from None
+        return nodes
+
+    return run_nodes(build, args=[])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,8 @@ def _publish(packets: int, payload: int) -> int:
 
     from enachi_ros.ros import qos
 
-    with rclpy.init():
+    rclpy.init()  # not ``with``: rclpy.init() returns no context manager on Jazzy
+    try:
         node = Node("bench_publisher")
         pub = node.create_publisher(type(_packet(1)), TOPIC, qos.feature_qos(packets, 60.0))
         msg = _packet(payload)
@@ -60,6 +61,8 @@ def _publish(packets: int, payload: int) -> int:
             while pub.get_subscription_count() > 0 and time.monotonic() < deadline + 60.0:
                 time.sleep(0.05)  # the receiver drops its nodes before the next executor
         node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
     return 0
 
 
@@ -74,7 +77,8 @@ def _receive(kind: str, packets: int) -> tuple[str, int, float]:
     from enachi_ros.ros.spin import make_executor
 
     got: list[float] = []
-    with rclpy.init():
+    rclpy.init()
+    try:
         nodes = [Node("bench_edge_like"), Node("bench_other")]
         nodes[0].create_subscription(type(_packet(1)), TOPIC,
                                      lambda _m: got.append(time.perf_counter()),
@@ -95,6 +99,8 @@ def _receive(kind: str, packets: int) -> tuple[str, int, float]:
                 break  # the burst is over (best effort: some may be lost)
         for node in nodes:
             node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
     return name, len(got), (got[-1] - got[0]) if len(got) > 1 else 0.0
 
 

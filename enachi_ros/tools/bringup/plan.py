@@ -57,13 +57,9 @@ def plan_specs(launch: Path, arguments: dict[str, str], nodes: str = "",
     if missing:
         raise BringupError("cannot start: " + "; ".join(missing)
                            + " (start fewer nodes with --nodes, e.g. --nodes camera)")
-    for spec in specs:
-        if spec.name == "camera":  # bringup knows the graph: wait for this robot's head
-            has_head = any(s.name == "head" and s.namespace == spec.namespace for s in specs)
-            spec.parameters["wait_for_subscribers"] = 1 if has_head else 0
-            # the recorder (this process) and the head (it pairs labels) read ground truth
-            spec.parameters["wait_for_truth_subscribers"] = 2 if has_head else 1
-            if max_frames:
+    if max_frames:
+        for spec in specs:
+            if spec.name == "camera":
                 spec.parameters["max_frames"] = max_frames
     return specs
 

@@ -22,7 +22,6 @@ from enachi_ros.tools.bringup.plan import Group
 # second when idle, but 9 interpreters tearing down DDS at once on a busy 2-core machine take
 # longer; ros2 launch waits 5 s before SIGTERM (sigterm_timeout), we allow more.
 STOP_TIMEOUTS_S = (15.0, 5.0, 2.0)
-EDGE_WAIT_S = 60.0  # the longest bringup waits for the edge's heartbeat before the robots
 
 
 @dataclass
@@ -56,38 +55,6 @@ def start(groups: list[Group], log_dir: Path) -> list[Proc]:
                                      stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(Proc(g, popen, log))
     return procs
-
-
-def start_edge_first(groups: list[Group], log_dir: Path, recorder: Any, executor: Any,
-                     progress: Any, procs: list[Proc], timeout_s: float = EDGE_WAIT_S) -> None:
-    """Start the processes of the edge namespace, wait (at most ``timeout_s``) for the edge's
-    heartbeat, then start the robots: the edge loads and traces its model for several seconds
-    (the camera model: ~10 s here), and robots started with it would run their first frames
-    on the device-only fallback, at ~1 J each for a cold model on a Pi 5 class CPU. Robots
-    without an edge, or an edge without robots, start at once. Each process is appended to
-    ``procs`` as it starts, so an interrupted wait still stops what was started."""
-    from std_msgs.msg import Header
-
-    from enachi_ros.ros import qos, topics
-
-    edge = [g for g in groups if all(s.namespace.strip("/") == "edge" for s in g.specs)]
-    rest = [g for g in groups if g not in edge]
-    if not edge or not rest:
-        procs += start(groups, log_dir)
-        return
-    heard: list[float] = []
-    sub = recorder.create_subscription(Header, topics.EDGE_ALIVE,
-                                       lambda _m: heard.append(time.monotonic()),
-                                       qos.heartbeat_qos())
-    procs += start(edge, log_dir)
-    t0 = time.monotonic()
-    while (not heard and time.monotonic() - t0 < timeout_s
-           and all(p.popen.poll() is None for p in procs)):
-        executor.spin_once(timeout_sec=0.05)
-    recorder.destroy_subscription(sub)
-    progress.note(f"edge up after {time.monotonic() - t0:.1f} s" if heard else
-                  f"no edge heartbeat within {timeout_s:g} s: starting the robots anyway")
-    procs += start(rest, log_dir)
 
 
 def stop(procs: list[Proc], timeouts: tuple[float, float, float] = STOP_TIMEOUTS_S) -> None:

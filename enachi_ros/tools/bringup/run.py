@@ -5,9 +5,11 @@ is what ``ros2 launch`` runs on a robot. A recorder node inside this process cou
 frames and outcomes live, and at the end the run is written to ``--out``: summary.json,
 tasks.csv, plots and an MCAP recording.
 
-Shutdown order matters for "every captured frame has exactly one outcome": capture is stopped
-first, in-flight frames get a grace period to finish, then every process group is stopped
-(``processes.stop``).
+Start and stop go through the nodes' lifecycles (``startup.py``): every process starts, then the
+transitions the launch file drives run round by round (edge and heads active before any camera).
+Shutdown order matters for "every captured frame has exactly one outcome": the cameras are
+deactivated first, in-flight frames get a grace period to finish, then every process group gets
+SIGINT and its nodes shut down (``processes.stop``).
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ from enachi_ros.tools.bringup.processes import (
     inject,
     log_tail,
     parse_kills,
-    start_edge_first,
+    start,
     stop,
 )
+from enachi_ros.tools.bringup.startup import drive, stop_capture
+from enachi_ros.tools.lifecycle_client import LifecycleClient
 from enachi_ros.tools.recording.summary import summarize
 
 
@@ -111,10 +115,18 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     started = time.monotonic()
     usage: dict[str, dict[str, float]] = {}
     try:
-        start_edge_first(groups, out / "logs", recorder, executor, progress, procs)
+        procs += start(groups, out / "logs")
+        manager = LifecycleClient(recorder, executor)
+        t0 = time.monotonic()
+        failures += drive([s for g in groups for s in g.specs], manager, recorder,
+                          lambda: all(p.popen.poll() is None for p in procs), progress.note)
+        progress.note(f"fleet up after {time.monotonic() - t0:.1f} s" if not failures else
+                      "the fleet did not come up")
         started = time.monotonic()
         with progress:
             end = started + args.duration if args.duration > 0 else float("inf")
+            if failures:
+                end = started
             while time.monotonic() < end:
                 executor.spin_once(timeout_sec=0.05)
                 kills = inject(kills, procs, time.monotonic() - started, progress)
@@ -125,7 +137,7 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
             usage = {p.group.name: p.usage() for p in procs}
             capture_s = time.monotonic() - started
             progress.note("stopping capture")
-            _stop_cameras(recorder, executor, groups)
+            stop_capture([s for g in groups for s in g.specs], manager)
             _drain(recorder, executor, args.grace)
             progress.update(recorder, time.monotonic() - started, force=True)
     except KeyboardInterrupt:
@@ -154,23 +166,6 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     if not args.quiet:
         progress.final(summary, out)
     return RunResult(summary, out, failures)
-
-
-def _stop_cameras(recorder: Any, executor: Any, groups: list[Group]) -> None:
-    """Set ``enabled=false`` on every camera (best effort, bounded wait)."""
-    from rclpy.parameter import Parameter
-    from rclpy.parameter_client import AsyncParameterClient
-
-    futures = []
-    for g in groups:
-        for spec in g.specs:
-            if spec.name == "camera":
-                client = AsyncParameterClient(recorder, spec.fqn)
-                if client.services_are_ready() or client.wait_for_services(timeout_sec=0.5):
-                    futures.append(client.set_parameters([Parameter("enabled", value=False)]))
-    end = time.monotonic() + 2.0
-    while time.monotonic() < end and not all(f.done() for f in futures):
-        executor.spin_once(timeout_sec=0.05)
 
 
 def _drain(recorder: Any, executor: Any, grace: float) -> None:

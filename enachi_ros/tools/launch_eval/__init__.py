@@ -4,6 +4,13 @@ The launch files are loaded against small stand-in ``launch`` / ``launch_ros`` m
 (``standins/``) and walked into a flat list of :class:`NodeSpec`: executable, namespace, name,
 parameters and environment. ``enachi bringup`` runs exactly that list, so the configuration that
 runs here is the one ``ros2 launch`` runs on a robot; the tests inspect the same list.
+
+Managed nodes (``LifecycleNode``): the evaluator also plays the launch file's lifecycle events
+(``EmitEvent(ChangeState)`` and ``OnStateTransition`` handlers) on a model of each node's state
+machine, in the order launch processes them (first in, first out), and records on each spec the
+transitions launch would drive, each with its *round*: 0 for the events the file emits itself,
+r + 1 for those a handler emits when a round-r transition completes. Bringup drives the same
+transitions round by round, so it starts the fleet in the order the launch file describes.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class NodeSpec:
     environment: dict[str, str] = field(default_factory=dict)
     arguments: list[str] = field(default_factory=list)
     remappings: list[tuple[str, str]] = field(default_factory=list)
+    managed: bool = False  # a lifecycle node
+    transitions: list[tuple[int, str]] = field(default_factory=list)  # (round, label)
 
     @property
     def fqn(self) -> str:
@@ -102,23 +111,76 @@ def declared_arguments(path: str | Path) -> dict[str, str | None]:
         }
 
 
+# the lifecycle state machine: transition label -> (allowed from, intermediate, goal)
+_LIFECYCLE = {
+    "configure": (("unconfigured",), "configuring", "inactive"),
+    "activate": (("inactive",), "activating", "active"),
+    "deactivate": (("active",), "deactivating", "inactive"),
+    "cleanup": (("inactive",), "cleaningup", "unconfigured"),
+    "shutdown": (("unconfigured", "inactive", "active"), "shuttingdown", "finalized"),
+}
+
+
+@dataclass
+class _Events:
+    """Lifecycle events of one evaluation (shared with included files)."""
+
+    queue: list[tuple[int, Any]] = field(default_factory=list)  # (round, ChangeState)
+    handlers: list[Any] = field(default_factory=list)
+    nodes: list[Any] = field(default_factory=list)  # the LifecycleNode actions
+    specs: dict[int, NodeSpec] = field(default_factory=dict)  # id(LifecycleNode) -> spec
+    states: dict[int, str] = field(default_factory=dict)
+
+    def play(self, path: Path) -> None:
+        from launch.actions import EmitEvent
+
+        while self.queue:
+            round_, event = self.queue.pop(0)
+            nodes = [n for n in self.nodes if event.lifecycle_node_matcher(n)]
+            if not nodes:
+                raise ValueError(f"{path.name}: a ChangeState matches no LifecycleNode")
+            for node in nodes:
+                allowed, middle, goal = _LIFECYCLE[event.label]
+                state = self.states[id(node)]
+                if state not in allowed:
+                    raise ValueError(f"{path.name}: {self.specs[id(node)].fqn}: cannot "
+                                     f"{event.label} from state {state}")
+                self.specs[id(node)].transitions.append((round_, event.label))
+                for start, end in ((state, middle), (middle, goal)):
+                    self.states[id(node)] = end
+                    for handler in self.handlers:
+                        if handler.matches(node, start, end):
+                            for entity in handler.entities:
+                                if not isinstance(entity, EmitEvent):
+                                    raise TypeError(f"{path.name}: OnStateTransition entity "
+                                                    f"{type(entity).__name__} not supported")
+                                self.queue.append((round_ + 1, entity.event))
+
+
 def evaluate(path: str | Path, arguments: dict[str, str] | None = None) -> list[NodeSpec]:
-    """The nodes ``ros2 launch <path> k:=v ...`` would start, in order."""
+    """The nodes ``ros2 launch <path> k:=v ...`` would start, in order, with the lifecycle
+    transitions it would drive."""
     with _standin_modules():
-        return _evaluate(Path(path), dict(arguments or {}), {})
+        events = _Events()
+        specs = _evaluate(Path(path), dict(arguments or {}), {}, events)
+        events.play(Path(path))
+        return specs
 
 
-def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]) -> list[NodeSpec]:
+def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str],
+              events: _Events) -> list[NodeSpec]:
     from launch.actions import (
         DeclareLaunchArgument,
+        EmitEvent,
         IncludeLaunchDescription,
         OpaqueFunction,
+        RegisterEventHandler,
         SetEnvironmentVariable,
     )
-    from launch_ros.actions import Node
+    from launch_ros.actions import LifecycleNode, Node
+    from launch_ros.events.lifecycle import ChangeState
 
     from launch import LaunchContext
-
     description = _load(path).generate_launch_description()
     context = LaunchContext()
     declared = [e for e in description.entities if isinstance(e, DeclareLaunchArgument)]
@@ -147,7 +209,14 @@ def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]
             env[entity.name] = entity.value
         elif isinstance(entity, IncludeLaunchDescription):
             child_args = {str(k): str(v) for k, v in entity.launch_arguments}
-            specs += _evaluate(Path(entity.source.launch_file_path), child_args, env)
+            specs += _evaluate(Path(entity.source.launch_file_path), child_args, env, events)
+        elif isinstance(entity, RegisterEventHandler):
+            events.handlers.append(entity.event_handler)
+        elif isinstance(entity, EmitEvent):
+            if not isinstance(entity.event, ChangeState):
+                raise TypeError(f"{path.name}: EmitEvent of {type(entity.event).__name__} "
+                                "not supported")
+            events.queue.append((0, entity.event))
         elif isinstance(entity, Node):
             files = [str(p) for p in entity.parameters if isinstance(p, str | Path)]
             params: dict[str, Any] = {}
@@ -165,8 +234,13 @@ def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]
                     environment=dict(env),
                     arguments=entity.arguments,
                     remappings=entity.remappings,
+                    managed=isinstance(entity, LifecycleNode),
                 )
             )
+            if isinstance(entity, LifecycleNode):
+                events.specs[id(entity)] = specs[-1]
+                events.states[id(entity)] = "unconfigured"
+                events.nodes.append(entity)
         else:
             raise TypeError(f"{path.name}: unsupported launch entity {type(entity).__name__}")
     return specs

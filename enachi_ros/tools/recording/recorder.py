@@ -30,6 +30,7 @@ def best_effort(depth: int) -> QoSProfile:
     # Matches both RELIABLE and BEST_EFFORT publishers: streams whose QoS may vary.
     return QoSProfile(depth=depth, reliability=ReliabilityPolicy.BEST_EFFORT)
 
+
 class RecorderNode(Node):
     """Subscribes to every robot's topics; keeps outcome/capture rows; logs to MCAP."""
 
@@ -43,12 +44,13 @@ class RecorderNode(Node):
         self._log = log
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self._sub(SchedulerDecisionArray, topics.DECISIONS, reliable, None)
+        self._capture_subs: dict[str, Any] = {}
         for rid in self.robot_ids:
             self._sub(InferenceResult, topics.robot_topic(rid, topics.OUTCOME),
                       qos.outcome_qos(), self._on_outcome)
-            self._sub(GroundTruth, topics.robot_topic(rid, topics.GROUND_TRUTH),
-                      qos.local_reliable_qos(100),
-                      lambda m, r=rid: self.captures.append(capture_row(r, m)))
+            self._capture_subs[rid] = self._sub(
+                GroundTruth, topics.robot_topic(rid, topics.GROUND_TRUTH),
+                qos.capture_record_qos(), lambda m, r=rid: self.captures.append(capture_row(r, m)))
             self._sub(EnergyReport, topics.robot_topic(rid, topics.ENERGY),
                       qos.report_qos(50), self._on_energy)
             self._sub(ChannelReport, topics.robot_topic(rid, topics.CHANNEL),
@@ -61,15 +63,20 @@ class RecorderNode(Node):
                 self._sub(FeaturePacket, topics.robot_topic(rid, topics.FEATURES),
                           best_effort(256), None)
 
+    def capture_publishers(self, robot_id: str) -> int:
+        """Publishers matched to this recorder's capture-record subscription of ``robot_id``
+        (1 once that robot's camera is configured and discovered)."""
+        return self._capture_subs[robot_id].get_publisher_count()
+
     def _sub(self, kind: type, topic: str, profile: QoSProfile,
-             handler: Callable[[Any], None] | None) -> None:
+             handler: Callable[[Any], None] | None) -> Any:
         def callback(msg: Any) -> None:
             if handler is not None:
                 handler(msg)
             if self._log is not None:
                 self._log(topic, msg, self.get_clock().now().nanoseconds)
 
-        self.create_subscription(kind, topic, callback, profile)
+        return self.create_subscription(kind, topic, callback, profile)
 
     def _on_outcome(self, msg: Any) -> None:
         self.outcomes.append(result_row(msg))

@@ -25,3 +25,15 @@ class IncludeLaunchDescription:
     def __init__(self, source: Any, launch_arguments: Iterable[tuple[str, str]] = ()) -> None:
         self.source = source
         self.launch_arguments = list(launch_arguments)
+
+
+class EmitEvent:
+    """Emits ``event`` when executed (here: the evaluator applies it)."""
+
+    def __init__(self, *, event: Any) -> None:
+        self.event = event
+
+
+class RegisterEventHandler:
+    def __init__(self, event_handler: Any) -> None:
+        self.event_handler = event_handler

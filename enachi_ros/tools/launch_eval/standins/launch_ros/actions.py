@@ -39,3 +39,12 @@ class Node:
         self.arguments = list(arguments or [])
         self.remappings = list(remappings or [])
         self.output = output
+
+
+class LifecycleNode(Node):
+    """A managed node: ``name`` and ``namespace`` are required, as in the real action (it finds
+    the node's lifecycle services by them). ``autostart=`` exists only from launch_ros 0.26.7
+    (Jazzy) on, so it is refused here like any other keyword not implemented."""
+
+    def __init__(self, *, name: str, namespace: str, **kwargs: Any) -> None:
+        super().__init__(name=name, namespace=namespace, **kwargs)

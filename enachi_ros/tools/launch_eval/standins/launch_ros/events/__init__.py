@@ -1,0 +1,1 @@
+"""Stand-in ``launch_ros.events``."""
