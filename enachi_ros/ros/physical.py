@@ -1,8 +1,9 @@
 """Physical parameters shared by the scheduler (planning) and the robots (emulated radio).
 
-Declared on every node that needs them from the same specs, read from the same file
-(config/physical.yaml, section ``/**``), and turned into the core's validated dataclasses, so the
-scheduler plans with exactly the radio the transmitters emulate.
+Declared on every node that needs them from the same specs, given to every node from the same
+file (the workload's ``config/physical*.yaml``, a plain mapping that the launch files pass as
+inline parameters: ``ros/launch_args.physical_params``), and turned into the core's validated
+dataclasses, so the scheduler plans with exactly the radio the transmitters emulate.
 """
 
 from __future__ import annotations
