@@ -23,6 +23,7 @@ finish before the rest of the fleet stops).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ PARAMS: tuple[Param, ...] = (
     Param("qos_depth", 5, "KEEP_LAST depth of camera/image", low=1, high=1000, read_only=True),
     Param("seed", 0, "fmnist replay order: 0 = test-set order, > 0 = a permutation from this seed",
           low=0, read_only=True),
+    Param("phase_s", -1.0, "delay of the first capture after activation (s); < 0: random in "
+          "[0, 1/frame_rate), as the free-running cameras of different robots are",
+          high=1000.0, read_only=True),
     Param("max_frames", 0, "stop capturing after this many frames (0 = unlimited)", low=0,
           read_only=True),
 )
@@ -277,10 +281,23 @@ class CameraNode(ManagedNode):
     def activate_node(self) -> None:
         v = self.p
         if self.frames is not None:
-            self.create_timer(1.0 / v["frame_rate"], self._on_timer)
+            # Capture starts after a phase (the first frame one period later): cameras activated
+            # together (a lifecycle manager activates a fleet in one round) would otherwise
+            # capture in lockstep and hit the edge at the same instant, which free-running
+            # cameras on different robots do not. Measured in the demo: in lockstep, latency
+            # +20 ms and 37% early stops instead of 45-47%.
+            period = 1.0 / v["frame_rate"]
+            phase = v["phase_s"] if v["phase_s"] >= 0 else random.uniform(0.0, period)
+            self.capture = self.create_timer(period, self._on_timer)
+            self.capture.cancel()
+            self.starter = self.create_timer(max(phase, 1e-3), self._start_capture)
         self.get_logger().info(
             f"camera: source={v['source']} uri={v['source_uri']!r} {v['width']}x{v['height']} "
             f"{v['encoding']} @ {v['frame_rate']} Hz, max_frames={v['max_frames']}")
+
+    def _start_capture(self) -> None:
+        self.starter.cancel()
+        self.capture.reset()
 
     def cleanup_node(self) -> None:
         self.frames = None
