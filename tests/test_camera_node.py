@@ -33,18 +33,6 @@ def test_convert_resizes_and_changes_encoding() -> None:
     assert back.shape == (28, 28)
 
 
-def test_image_msg_roundtrip_keeps_pixels_and_stamp() -> None:
-    frame = np.random.default_rng(0).integers(0, 255, (5, 7, 3), dtype=np.uint8)
-    msg = camera.to_image_msg(frame, "rgb8", rclpy.time.Time(seconds=3).to_msg(), "r/cam")
-    assert (msg.width, msg.height, msg.step, msg.encoding) == (7, 5, 21, "rgb8")
-    assert np.array_equal(camera.from_image_msg(msg), frame)
-    msg.encoding = "bgr8"
-    assert np.array_equal(camera.from_image_msg(msg), frame[:, :, ::-1])
-    msg.encoding = "yuv422"
-    with pytest.raises(ValueError, match="encoding"):
-        camera.from_image_msg(msg)
-
-
 def test_fmnist_replay_is_the_test_split_in_order() -> None:
     from enachi_ros.models.data import load_split
 

@@ -32,8 +32,10 @@ import numpy as np
 from enachi_interfaces.msg import GroundTruth
 from rclpy.time import Time
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.images import cv2_to_imgmsg, imgmsg_to_cv2
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.params import Param, ParameterError
 from enachi_ros.ros.spin import spin_node
@@ -87,34 +89,6 @@ def convert(frame: np.ndarray, width: int, height: int, encoding: str) -> np.nda
         frame = cv2.resize(frame, (width, height),
                            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     return np.ascontiguousarray(frame)
-
-
-def from_image_msg(msg: Image) -> np.ndarray:
-    """A received sensor_msgs/Image as an RGB (or gray) uint8 array (zero-copy where possible)."""
-    channels = {"mono8": 1, "rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4}.get(msg.encoding)
-    if channels is None:
-        raise ValueError(f"encoding: unsupported input image encoding {msg.encoding!r}")
-    buf = np.frombuffer(bytes(msg.data) if not isinstance(msg.data, bytes | memoryview)
-                        else msg.data, dtype=np.uint8)
-    rows = buf[: msg.step * msg.height].reshape(msg.height, msg.step)
-    arr = rows[:, : msg.width * channels].reshape(msg.height, msg.width, channels)
-    if channels == 1:
-        return arr[:, :, 0]
-    if msg.encoding.startswith("bgr"):
-        arr = arr[:, :, 2::-1]
-    return arr[:, :, :3]
-
-
-def to_image_msg(frame: np.ndarray, encoding: str, stamp: Any, frame_id: str) -> Image:
-    msg = Image()
-    msg.header.stamp = stamp
-    msg.header.frame_id = frame_id
-    msg.height, msg.width = int(frame.shape[0]), int(frame.shape[1])
-    msg.encoding = encoding
-    msg.is_bigendian = 0
-    msg.step = msg.width * (1 if encoding == "mono8" else 3)
-    msg.data = frame.tobytes()  # never assign ndarrays: element-wise path, ~1000x slower
-    return msg
 
 
 # ----------------------------------------------------------------------------- frame sources
@@ -329,7 +303,7 @@ class CameraNode(ManagedNode):
         if not self._may_capture():
             return
         try:
-            frame = from_image_msg(msg)
+            frame = imgmsg_to_cv2(msg, self.p["encoding"])
         except ValueError as exc:
             self.get_logger().warning(f"camera: dropped external image: {exc}",
                                       throttle_duration_sec=5.0)
@@ -348,7 +322,8 @@ class CameraNode(ManagedNode):
         truth.label = label
         truth.sample_index = index
         self.truth_pub.publish(truth)  # first: a consumer has the label when the image lands
-        self.image_pub.publish(to_image_msg(out, v["encoding"], stamp, self.frame_id))
+        self.image_pub.publish(
+            cv2_to_imgmsg(out, v["encoding"], Header(stamp=stamp, frame_id=self.frame_id)))
         self.frames_captured += 1
 
 

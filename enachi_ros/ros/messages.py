@@ -10,6 +10,7 @@ import numpy as np
 from builtin_interfaces.msg import Time
 
 from enachi_ros.core.packets import PacketPayload
+from enachi_ros.ros.images import PASSTHROUGH, imgmsg_to_cv2, pixel_type
 
 
 def to_time(seconds: float) -> Time:
@@ -56,19 +57,15 @@ def payload_from_msg(msg) -> PacketPayload:
 
 
 def image_to_array(msg) -> np.ndarray:
-    """sensor_msgs/Image (mono8 or rgb8/bgr8) -> float32 [C, H, W] in [0, 1]."""
-    channels = {"mono8": 1, "8UC1": 1, "rgb8": 3, "bgr8": 3}.get(msg.encoding)
-    if channels is None:
-        raise ValueError(f"encoding: expected mono8, rgb8 or bgr8, got {msg.encoding!r}")
-    if msg.height == 0 or msg.width == 0 or msg.step < msg.width * channels:
-        raise ValueError(
-            f"height/width/step: inconsistent {msg.height}x{msg.width}, step {msg.step}"
-        )
-    if len(msg.data) < msg.step * msg.height:
-        raise ValueError(f"data: expected {msg.step * msg.height} bytes, got {len(msg.data)}")
-    raw = np.frombuffer(bytes(msg.data), dtype=np.uint8)[: msg.step * msg.height]
-    img = raw.reshape(msg.height, msg.step)[:, : msg.width * channels]
-    img = img.reshape(msg.height, msg.width, channels)
-    if msg.encoding == "bgr8":
-        img = img[..., ::-1]
+    """sensor_msgs/Image -> float32 [C, H, W] in [0, 1]: one-channel images as gray (C = 1),
+    colour ones as RGB (C = 3). Decoded by :mod:`enachi_ros.ros.images`, whose ValueError names
+    the bad field."""
+    kind = pixel_type(msg.encoding)
+    if kind.channels == 1 and kind.dtype == np.uint8:
+        desired = PASSTHROUGH  # mono8 (or 8UC1): already 8-bit gray
+    else:
+        desired = "mono8" if kind.channels == 1 else "rgb8"
+    img = imgmsg_to_cv2(msg, desired)
+    if img.ndim == 2:
+        img = img[:, :, None]
     return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32) / 255.0
