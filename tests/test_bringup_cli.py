@@ -3,6 +3,7 @@ real short camera-only run (processes, recorder, outputs, clean stop)."""
 
 from __future__ import annotations
 
+import array
 import json
 import signal
 import subprocess
@@ -21,7 +22,14 @@ from enachi_ros.tools.group import (
     specs_from_json,
     specs_to_json,
 )
-from enachi_ros.tools.recording.mcap_log import SEPARATOR, McapLog, message_definition
+from enachi_ros.tools.recording.mcap_log import (
+    SEPARATOR,
+    McapLog,
+    dependencies,
+    message_definition,
+    msg_text,
+    type_name_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "launch" / "demo.launch.py"
@@ -100,29 +108,54 @@ def test_ros_environment_keeps_user_settings(monkeypatch: pytest.MonkeyPatch) ->
         plan.ros_environment(300)
 
 
-def test_mcap_definitions_are_concatenated_and_readable(tmp_path: Path) -> None:
-    from enachi_interfaces.msg import InferenceResult, SchedulerDecision, SchedulerDecisionArray
+def _same(decoded: object, original: object, path: str) -> None:
+    """``decoded`` (mcap_ros2's dynamic message) holds what the rclpy ``original`` held."""
+    if hasattr(original, "get_fields_and_field_types"):
+        for name in original.get_fields_and_field_types():
+            _same(getattr(decoded, name), getattr(original, name), f"{path}.{name}")
+    elif isinstance(original, bytes | bytearray):
+        assert bytes(decoded) == bytes(original), path
+    elif isinstance(original, list | tuple | array.array):
+        assert len(decoded) == len(original), path
+        for i, (d, o) in enumerate(zip(decoded, original, strict=True)):
+            _same(d, o, f"{path}[{i}]")
+    else:
+        assert decoded == original, (path, decoded, original)
+
+
+def test_mcap_records_every_message_type_readably(tmp_path: Path) -> None:
     from mcap.reader import make_reader
     from mcap_ros2.decoder import DecoderFactory
+    from msg_fill import ENACHI_MESSAGES, fill, message_class
+    from rclpy.serialization import deserialize_message
 
     text = message_definition("enachi_interfaces/msg/SchedulerDecisionArray")
-    assert f"{SEPARATOR}\nMSG: std_msgs/Header\n" in text
+    assert text.startswith(msg_text("enachi_interfaces", "SchedulerDecisionArray"))
+    assert f"\n{SEPARATOR}\nMSG: std_msgs/Header\n" in text
     assert "MSG: enachi_interfaces/SchedulerDecision\n" in text
     assert text.count("MSG: builtin_interfaces/Time\n") == 1  # each dependency once
+    assert dependencies("enachi_interfaces", "InferenceResult") == (
+        "builtin_interfaces/Time", "std_msgs/Header")  # constants and comments are not types
+    # Every type the recorder can record (all of enachi_interfaces), each filled with
+    # non-default values in every field, written and read back.
+    sent = {f"/t/{name}": fill(message_class("enachi_interfaces", name), seed=i + 3)
+            for i, name in enumerate(ENACHI_MESSAGES)}
     log = McapLog(tmp_path / "r.mcap")
-    result = InferenceResult(robot_id="robot1", task_id=3, outcome=2, confidence=0.75)
-    result.capture_stamp.sec = 9
-    log.write("/robot1/enachi/outcome", result, 10)
-    log.write("/enachi/decisions", SchedulerDecisionArray(
-        decisions=[SchedulerDecision(robot_id="robot1", split_index=2)]), 11)
+    for i, (topic, msg) in enumerate(sent.items()):
+        log.write(topic, msg, 10 + i)
     log.close()
+    assert not log.errors and log.messages == len(sent)
     with (tmp_path / "r.mcap").open("rb") as handle:
         reader = make_reader(handle, decoder_factories=[DecoderFactory()])
-        got = {ch.topic: msg for _, ch, _, msg in reader.iter_decoded_messages()}
-    assert got["/robot1/enachi/outcome"].capture_stamp.sec == 9
-    assert got["/robot1/enachi/outcome"].confidence == pytest.approx(0.75)
-    assert got["/enachi/decisions"].decisions[0].split_index == 2
-    assert not log.errors
+        got = {ch.topic: (schema, message.data, decoded)
+               for schema, ch, message, decoded in reader.iter_decoded_messages()}
+    assert set(got) == set(sent)
+    for topic, msg in sent.items():
+        schema, raw, decoded = got[topic]
+        assert schema.encoding == "ros2msg" and schema.name == type_name_of(msg)
+        assert schema.data.decode() == message_definition(type_name_of(msg))
+        assert deserialize_message(raw, type(msg)) == msg, topic  # the bytes rclpy would send
+        _same(decoded, msg, topic)
 
 
 def test_camera_only_bringup_runs_records_and_stops_cleanly(tmp_path: Path) -> None:

@@ -1,25 +1,22 @@
 """MCAP recording of a run with the ``mcap-ros2-support`` writer (rosbag2 is not on PyPI).
 
 The writer serializes from the message *definition text*, so every schema carries the full
-definition in the standard ROS 2 concatenated form (the one rosbag2 and Foxglove read): the
-type's own .msg text, then each dependency once, as ``MSG: pkg/Type`` after a line of 80 ``=``.
-The texts come from the installed ``share/<pkg>/msg/*.msg`` (our own package also from ``msg/``).
+definition in the form ``ros2 bag record -s mcap`` writes (rosbag2's
+``LocalMessageDefinitionSource``): the type's own .msg text, then each dependency once, depth
+first in name order, as ``MSG: pkg/Type`` after a line of 80 ``=``. What a type depends on is read
+by rosidl's own .msg parser (``rosidl_adapter.parser``, the one ``rosidl_generate_interfaces``
+runs), not by pattern matching. The texts come from the installed ``share/<pkg>/msg/*.msg`` (our
+own package also from ``msg/``).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 SEPARATOR = "=" * 80
-PRIMITIVES = frozenset({
-    "bool", "byte", "char", "float32", "float64", "int8", "uint8", "int16", "uint16", "int32",
-    "uint32", "int64", "uint64", "string", "wstring",
-})
-_FIELD = re.compile(r"^\s*([A-Za-z][\w/]*)(?:\[[^\]]*\])?(?:<=\d+)?\s+\w+")
 
 
 def _search_dirs(package: str) -> list[Path]:
@@ -31,7 +28,7 @@ def _search_dirs(package: str) -> list[Path]:
     except Exception:
         pass
     if package == "enachi_interfaces":
-        dirs.append(Path(__file__).resolve().parents[2] / "msg")
+        dirs.append(Path(__file__).resolve().parents[3] / "msg")
     return dirs
 
 
@@ -47,42 +44,33 @@ def msg_text(package: str, name: str) -> str:
                             f"{[str(d) for d in dirs]}")
 
 
-def _dependencies(package: str, text: str) -> list[tuple[str, str]]:
-    deps = []
-    for raw in text.splitlines():
-        code = raw.split("#", 1)[0]
-        match = _FIELD.match(code)
-        if not match or "=" in code:  # constants and defaults only exist for primitive types
-            continue
-        kind = match.group(1)
-        if kind in PRIMITIVES:
-            continue
-        if kind == "Header":
-            deps.append(("std_msgs", "Header"))
-        elif "/" in kind:
-            pkg, _, typ = kind.partition("/")
-            deps.append((pkg, typ.split("/")[-1]))
-        else:
-            deps.append((package, kind))
-    return deps
+@cache
+def dependencies(package: str, name: str) -> tuple[str, ...]:
+    """``pkg/Type`` of every message type the fields of ``package/name`` use, in name order.
+
+    Parsed by ``rosidl_adapter.parser`` (fields, arrays, bounds, constants, defaults and
+    comments as rosidl reads them; a malformed definition raises its error)."""
+    from rosidl_adapter.parser import parse_message_string
+
+    spec = parse_message_string(package, name, msg_text(package, name))
+    return tuple(sorted({f"{field.type.pkg_name}/{field.type.type}" for field in spec.fields
+                         if not field.type.is_primitive_type()}))
 
 
 def message_definition(type_name: str) -> str:
     """Concatenated definition of ``pkg/msg/Type`` (or ``pkg/Type``) with all dependencies."""
     package, name = type_name.split("/", maxsplit=1)[0], type_name.rsplit("/", maxsplit=1)[-1]
-    root = msg_text(package, name)
-    seen: set[tuple[str, str]] = {(package, name)}
-    parts = [root.rstrip("\n")]
-    pending = _dependencies(package, root)
-    while pending:
-        dep = pending.pop(0)
-        if dep in seen:
-            continue
-        seen.add(dep)
-        text = msg_text(*dep)
-        parts.append(f"{SEPARATOR}\nMSG: {dep[0]}/{dep[1]}\n{text.rstrip(chr(10))}")
-        pending += _dependencies(dep[0], text)
-    return "\n".join(parts) + "\n"
+    seen = {f"{package}/{name}"}
+
+    def with_dependencies(pkg: str, typ: str) -> str:
+        text = msg_text(pkg, typ)
+        for dep in dependencies(pkg, typ):
+            if dep not in seen:
+                seen.add(dep)
+                text += f"\n{SEPARATOR}\nMSG: {dep}\n" + with_dependencies(*dep.split("/"))
+        return text
+
+    return with_dependencies(package, name)
 
 
 def type_name_of(msg: Any) -> str:
