@@ -12,8 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# InferenceResult.OUTCOME_* (kept here so the ledger stays pure Python)
-EDGE_EARLY_STOP, EDGE_DEADLINE, LOCAL_FALLBACK, DROPPED, SKIPPED = 0, 1, 2, 3, 4
+# The outcome codes (InferenceResult.OUTCOME_*) are defined once, in core.outcomes; the head and
+# tail nodes still import them from here.
+from enachi_ros.core.outcomes import (  # noqa: F401
+    DROPPED,
+    EDGE_DEADLINE,
+    EDGE_EARLY_STOP,
+    LOCAL_FALLBACK,
+    SKIPPED,
+)
 
 
 @dataclass

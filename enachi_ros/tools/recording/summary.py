@@ -19,12 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from enachi_ros.core.outcomes import OUTCOME_KINDS, outcome_kind
 from enachi_ros.core.scoring import ANSWERED, STATUS_CODE
 from enachi_ros.core.scoring import summarize as score
 
-# InferenceResult.OUTCOME_* in code order
-OUTCOME_KINDS: tuple[str, ...] = ("edge_early_stop", "edge_deadline", "local_fallback", "dropped",
-                                  "skipped")
 # How each recorded outcome scores (core.scoring): edge results and local inference are answers.
 _STATUS_OF_KIND = {"edge_early_stop": ANSWERED, "edge_deadline": ANSWERED,
                    "local_fallback": ANSWERED, "skipped": STATUS_CODE["skipped"],
@@ -49,8 +47,7 @@ def result_row(msg: Any) -> dict[str, Any]:
     """An InferenceResult as a flat dict (one task-log row)."""
     row: dict[str, Any] = {
         "stamp_ns": stamp_ns(msg.header.stamp), "capture_stamp_ns": stamp_ns(msg.capture_stamp),
-        "outcome_kind": OUTCOME_KINDS[msg.outcome] if msg.outcome < len(OUTCOME_KINDS)
-        else f"unknown_{msg.outcome}",
+        "outcome_kind": outcome_kind(msg.outcome),
     }
     for name in RESULT_FIELDS:
         if name not in row:
