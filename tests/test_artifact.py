@@ -16,7 +16,7 @@ from enachi_ros.core.artifact import (
     normalized_entropy,
     validate_profile,
 )
-from enachi_ros.core.packets import PacketLayout, plan_packets
+from enachi_ros.core.packets import plan_packets
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,8 @@ def test_packets_follow_the_protocol(art):
     for sp in art.splits[:-1]:
         c = sp.feature_shape[0]
         assert sorted(sp.importance_order) == list(range(c))
-        layouts = [PacketLayout(i, tuple(p["channels"]), p["row_start"], p["row_count"])
-                   for i, p in enumerate(sp.packets)]
+        layouts = sp.layouts()
+        assert [lay.to_json() for lay in layouts] == sp.packets  # from_dict inverts to_json
         assert layouts == plan_packets(sp.feature_shape, art.bits_default, sp.importance_order,
                                        prof["max_payload_bytes"], prof["min_packets"])
         for bits in (8, 4, 2):

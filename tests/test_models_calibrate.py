@@ -1,4 +1,4 @@
-"""Calibration pieces (fits, thresholds, ranking) and a tiny end-to-end calibrate + verify."""
+"""Calibration pieces (thresholds, ranking) and a tiny end-to-end calibrate + verify."""
 
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ from enachi_ros.core.artifact import load_artifact, load_traces, save_traces
 from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
 from enachi_ros.models.data import load_split
 from enachi_ros.models.evaluation import IMPORTANCE_METHODS, head_features, rank_channels
-from enachi_ros.models.fitting import early_stop, entropy_thresholds, fit_surrogate, surrogate
+from enachi_ros.models.fitting import early_stop, entropy_thresholds
 from enachi_ros.models.registry import build_model
 from enachi_ros.models.train import to_tensor
 from enachi_ros.tools.bench.models import bench_model, format_table
-
-
-def test_surrogate_fit_recovers_a_known_curve():
-    beta = np.linspace(0, 1, 9)
-    acc = surrogate(beta, 6.0, -0.8, 1.05)
-    fit = fit_surrogate(beta, acc)
-    assert fit["rmse"] < 1e-6 and fit["a0"] > 0 and fit["a1"] < 0
-    two = fit_surrogate(np.array([0.0, 1.0]), np.array([0.1, 0.9]))
-    assert two["rmse"] < 1e-9 and two["method"] == "two_point_exact"
-    assert fit_surrogate(np.array([1.0]), np.array([0.8]))["method"] == "constant"
 
 
 def test_early_stop_and_threshold_choice():

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from enachi_ros.core.packets import PacketLayout
+from enachi_ros.core.surrogate import Surrogate
+
 SCHEMA_VERSION = 1
 # Cuts of the network, in profile order: edge_only first, then intermediate splits, then
 # device_only. After device_only come transmit options that are not cuts of the network:
@@ -23,21 +26,6 @@ NETWORK_KINDS = ("edge_only", "intermediate", "device_only")
 SPLIT_KINDS = (*NETWORK_KINDS, "edge_jpeg")
 TRACE_KEYS = ("sample_index", "labels", "num_packets", "correct", "entropy", "pred")
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-@dataclass(frozen=True)
-class Surrogate:
-    """A_hat(beta) = -1 / (a0 * beta - a1) + a2 fitted on calibration data."""
-
-    a0: float
-    a1: float
-    a2: float
-    rmse: float
-    fit_on: str = "calibration"
-
-    def __call__(self, beta: np.ndarray | float) -> np.ndarray:
-        b = np.asarray(beta, dtype=np.float64)
-        return -1.0 / (self.a0 * b - self.a1) + self.a2
 
 
 @dataclass(frozen=True)
@@ -65,6 +53,10 @@ class SplitProfile:
     def num_packets(self) -> int:
         """K: packets at the default bit width (0 for device_only)."""
         return len(self.packets)
+
+    def layouts(self) -> list[PacketLayout]:
+        """The packet layouts at the default bit width, in importance order."""
+        return [PacketLayout.from_dict(i, entry) for i, entry in enumerate(self.packets)]
 
     def payload_bytes(self, bits: int) -> int:
         """Total payload bytes of the whole feature at ``bits`` (0 for device_only)."""
@@ -159,7 +151,8 @@ def parse_split(raw: dict[str, Any], where: str = "split") -> SplitProfile:
         channel_mean=mean,
         accuracy_vs_fraction=dict(_require(raw, "accuracy_vs_fraction", where)),
         surrogate=Surrogate(float(sur["a0"]), float(sur["a1"]), float(sur["a2"]),
-                            float(sur["rmse"]), str(sur.get("fit_on", "calibration"))),
+                            float(sur["rmse"]), str(sur.get("fit_on", "calibration")),
+                            str(sur.get("method", ""))),
         entropy_thresholds=dict(_require(raw, "entropy_thresholds", where)),
         raw=raw,
     )

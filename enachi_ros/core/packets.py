@@ -13,8 +13,9 @@ Used by the head, transmitter and tail nodes and by the simulator: keep it numpy
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,12 @@ class PacketLayout:
     def to_json(self) -> dict:
         return {"channels": list(self.channels), "row_start": self.row_start,
                 "row_count": self.row_count}
+
+    @classmethod
+    def from_dict(cls, index: int, entry: Mapping[str, Any]) -> PacketLayout:
+        """Packet ``index`` from its ``profile.json`` entry (the inverse of :meth:`to_json`)."""
+        return cls(int(index), tuple(int(c) for c in entry["channels"]), int(entry["row_start"]),
+                   int(entry["row_count"]))
 
 
 def channel_bytes(shape: Sequence[int], bits: int) -> int:

@@ -31,9 +31,11 @@ def _endpoint_coeffs(acc0: float, acc1: float) -> tuple[float, float, float]:
 
 def _surrogate_coeffs(split: dict, curve: np.ndarray, k: int) -> tuple[tuple, str]:
     """The profile's fit when it is increasing-concave on [0, 1]; otherwise a refit on the
-    calibration curve. A coarse split (<= COARSE_PACKETS packets; edge_only of a small image is
-    one packet) only needs A(0) and A(1), taken from the calibration curve's end points, since
-    a 3-parameter fit through 2 points is degenerate (calibration may report it 'constant')."""
+    calibration curve (``core.surrogate.fit_surrogate``, the calibration's own fit, bounded to
+    a0 > 0 and a1 < 0 for three or more points). A coarse split (<= COARSE_PACKETS packets;
+    edge_only of a small image is one packet), or a curve of fewer than three points, only
+    gives A(0) and A(1), taken from the calibration curve's end points, since a 3-parameter fit
+    through 2 points is degenerate (calibration may report it 'constant')."""
     if split["kind"] == "device_only":
         return (1.0, -1.0, float(curve[-1]) + 1.0), "profile"  # constant: unused by the solver
     if k <= COARSE_PACKETS and curve.size >= 2:
@@ -42,8 +44,10 @@ def _surrogate_coeffs(split: dict, curve: np.ndarray, k: int) -> tuple[tuple, st
     coeffs = (float(sur.get("a0", 0.0)), float(sur.get("a1", 0.0)), float(sur.get("a2", 0.0)))
     if coeffs[0] > 0 and coeffs[1] < 0:
         return coeffs, "profile"
+    if curve.size < 3:
+        return _endpoint_coeffs(float(curve[0]), float(curve[-1])), "endpoints"
     fraction = np.asarray(split["accuracy_vs_fraction"]["fraction"], dtype=float)
-    return fit_surrogate(fraction, curve)[:3], "refit"
+    return fit_surrogate(fraction, curve).coeffs, "refit"
 
 
 @dataclass(frozen=True)

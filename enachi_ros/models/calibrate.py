@@ -24,6 +24,7 @@ import torch
 from enachi_ros.core.artifact import SCHEMA_VERSION, Traces, save_profile, save_traces
 from enachi_ros.core.packets import plan_packets
 from enachi_ros.core.quantize import fake_quantize
+from enachi_ros.core.surrogate import fit_surrogate
 from enachi_ros.models.evaluation import (
     IMPORTANCE_METHODS,
     Outcomes,
@@ -32,7 +33,7 @@ from enachi_ros.models.evaluation import (
     progressive_outcomes,
     rank_channels,
 )
-from enachi_ros.models.fitting import entropy_thresholds, fit_surrogate
+from enachi_ros.models.fitting import entropy_thresholds
 from enachi_ros.models.profiling import profile_compute, size_table
 from enachi_ros.models.registry import build_model, default_asset_dir, get_spec
 from enachi_ros.models.sources import EvalData, fmnist_data, frames_data, photo_data
@@ -281,9 +282,9 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         k = test.k
         fraction = k / max(len(layouts), 1) if layouts else np.ones(1)
         acc_calib, acc_test = calib.accuracy(), test.accuracy()
-        sur = fit_surrogate(fraction, acc_calib)  # on the measured k only
-        sur["rmse_test"] = float(np.sqrt(np.mean(
-            (-1.0 / (sur["a0"] * fraction - sur["a1"]) + sur["a2"] - acc_test) ** 2)))
+        fit = fit_surrogate(fraction, acc_calib)  # on the measured k only
+        sur = {**fit.to_json(),
+               "rmse_test": float(np.sqrt(np.mean((fit(fraction) - acc_test) ** 2)))}
         full_calib = calib.expanded()
         thresholds = entropy_thresholds(full_calib.entropy, full_calib.correct,
                                         np.asarray(options.thetas))

@@ -107,7 +107,7 @@ def jpeg_split(model: SplitModel, data, options, index: int, mean: np.ndarray, *
     calibration frames (size, fits) and the held-out frames (accuracy, traces).
     ``data`` is the calibration's ``EvalData``, ``options`` its ``CalibrateOptions``,
     ``full_tail`` the edge_only split's measured compute (the whole model on the edge)."""
-    from enachi_ros.models.fitting import fit_surrogate
+    from enachi_ros.core.surrogate import fit_surrogate
 
     q = int(options.jpeg_quality)
     _, calib_sizes = round_trip(data.calib_x, q)
@@ -130,7 +130,7 @@ def jpeg_split(model: SplitModel, data, options, index: int, mean: np.ndarray, *
         "accuracy_vs_fraction": {"k": [0, len(sizes)], "fraction": [0.0, 1.0],
                                  "accuracy_calib": [0.0, acc_c], "accuracy_test": [0.0, acc_t]},
         "accuracy_test_by_bits": {},
-        "surrogate": fit_surrogate(np.array([0.0, 1.0]), np.array([0.0, acc_c])),
+        "surrogate": fit_surrogate(np.array([0.0, 1.0]), np.array([0.0, acc_c])).to_json(),
         "entropy_thresholds": {"theta": [], "accuracy": [], "mean_packets": [], "chosen": 0.0},
         "fill_comparison": {},
         "jpeg": {"quality": q, "payload_bytes_mean": mean_bytes,

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from enachi_ros.models.fitting import surrogate
+from enachi_ros.core.surrogate import surrogate_accuracy
 
 
 def _partial_splits(profile: dict) -> list[dict]:
@@ -45,7 +45,7 @@ def plot_accuracy_vs_fraction(profile: dict, path: Path) -> None:
             ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(),
                     ms=4)
             if len(curve["fraction"]) > 2:
-                ax.plot(beta, surrogate(beta, sur["a0"], sur["a1"], sur["a2"]), ":",
+                ax.plot(beta, surrogate_accuracy(beta, sur["a0"], sur["a1"], sur["a2"]), ":",
                         color=line.get_color())
     low = min(partial) if partial else 0.0
     axes[1].set_ylim(max(0.0, low - 0.01), max(partial or [1.0]) + 0.005)

@@ -48,10 +48,7 @@ class ModelRuntime:
         """Packet layout of a split at a bit width (the artifact's for its default bits)."""
         sp = self.artifact.split(split)
         if bits == self.artifact.bits_default:
-            return [
-                PacketLayout(i, tuple(p["channels"]), int(p["row_start"]), int(p["row_count"]))
-                for i, p in enumerate(sp.packets)
-            ]
+            return sp.layouts()
         prof = self.artifact.profile
         return plan_packets(
             sp.feature_shape,

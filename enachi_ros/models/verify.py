@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from enachi_ros.core.artifact import load_artifact
-from enachi_ros.core.packets import PacketLayout, plan_packets
+from enachi_ros.core.packets import plan_packets
 from enachi_ros.models.evaluation import progressive_outcomes
 from enachi_ros.models.registry import build_model, default_asset_dir
 
@@ -61,8 +61,7 @@ def verify(options) -> int:
             print(f"split {sp.index} {sp.name}: {int(pred_bad.sum())} prediction mismatches of "
                   f"{pred_bad.size}")
             continue
-        layouts = [PacketLayout(i, tuple(p["channels"]), p["row_start"], p["row_count"])
-                   for i, p in enumerate(sp.packets)]
+        layouts = sp.layouts()
         if sp.feature_shape:
             planned = plan_packets(sp.feature_shape, art.bits_default, sp.importance_order,
                                    art.profile["max_payload_bytes"], art.profile["min_packets"])
