@@ -24,6 +24,9 @@ STAMPS := $(VENV)/.stamps
 REQUIREMENTS := requirements.txt requirements/$(ROS_DISTRO).txt requirements/$(ROS_DISTRO).lock
 DATASET := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 BACKGROUNDS := /usr/share/doc/opencv-doc/examples/data/vtest.avi
+COLCON_VENV ?= .venv-colcon
+COLCON_OUT ?= ros2_ws
+COLCON_ARGS ?=
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
@@ -36,7 +39,7 @@ ifneq ($(VENV_DISTRO),$(ROS_DISTRO))
 .PHONY: $(VENV)/ros-distro
 endif
 
-.PHONY: setup demo test lint clean-venv
+.PHONY: setup interfaces colcon print-venv demo test lint clean-venv
 
 setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET) $(BACKGROUNDS)
 	@$(PY) -c "import rclpy, torchvision, enachi_interfaces.msg as m; \
@@ -69,6 +72,27 @@ $(STAMPS)/package: $(STAMPS)/requirements setup.py setup.cfg package.xml
 	@printf '%s\n' 'import importlib.util as u; u.find_spec("enachi_ros") and __import__("enachi_ros.tv_import_hook")' \
 	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/enachi_tv_shim.pth"
 	@touch $@
+
+# The ROS side of a venv alone (wheels and messages, no data sets): what a test needs of the other
+# distro's venv, e.g. `make interfaces ROS_DISTRO=kilted`.
+interfaces: $(STAMPS)/interfaces
+
+print-venv:
+	@echo $(VENV)
+
+# ros2_ws/ built by colcon (from PyPI, in its own venv: colcon-core needs setuptools < 80) against
+# this venv's ROS wheels, as a robot builds it against /opt/ros/<distro>: ros2_ws/colcon/build.sh.
+# Output in $(COLCON_OUT)/{build,install,log}. The venv's own enachi_interfaces must be current:
+# the wheels' bootstrapper orders LD_LIBRARY_PATH as it likes, so a sourced install/ may load
+# the venv's message libraries next to install/'s Python modules.
+$(COLCON_VENV)/.stamp: ros2_ws/colcon/requirements.txt
+	[ -x $(COLCON_VENV)/bin/python ] || $(PYTHON_BOOTSTRAP) -m venv $(COLCON_VENV)
+	$(COLCON_VENV)/bin/python -m pip --disable-pip-version-check install -q \
+	  -r ros2_ws/colcon/requirements.txt
+	@touch $@
+
+colcon: $(STAMPS)/interfaces $(COLCON_VENV)/.stamp
+	COLCON_OUT=$(abspath $(COLCON_OUT)) ros2_ws/colcon/build.sh $(VENV) $(COLCON_VENV) $(COLCON_ARGS)
 
 # The only labeled image data set available offline (Debian package).
 $(DATASET):
