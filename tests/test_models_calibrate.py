@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from enachi_ros.core.artifact import load_artifact, load_traces, save_traces
-from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
+from enachi_ros.models.calibrate import run_calibrate
+from enachi_ros.models.calibration_setup import CalibrateOptions
 from enachi_ros.models.data import load_split
 from enachi_ros.models.evaluation import IMPORTANCE_METHODS, head_features, rank_channels
 from enachi_ros.models.fitting import early_stop, entropy_thresholds

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,11 @@ from enachi_ros.core.artifact import SCHEMA_VERSION, Traces, save_profile, save_
 from enachi_ros.core.packets import plan_packets
 from enachi_ros.core.quantize import fake_quantize
 from enachi_ros.core.surrogate import fit_surrogate
+from enachi_ros.models.calibration_setup import (
+    CalibrateOptions,
+    load_data,
+    with_model_defaults,
+)
 from enachi_ros.models.evaluation import (
     IMPORTANCE_METHODS,
     Outcomes,
@@ -36,66 +40,11 @@ from enachi_ros.models.evaluation import (
 from enachi_ros.models.fitting import entropy_thresholds
 from enachi_ros.models.profiling import profile_compute, size_table
 from enachi_ros.models.registry import build_model, default_asset_dir, get_spec
-from enachi_ros.models.sources import EvalData, fmnist_data, frames_data, photo_data
+from enachi_ros.models.sources import EvalData
 from enachi_ros.models.splitting import SplitModel, SplitPoint
 
 LABELLED_METHODS = ("natural", "mask_drop", "fisher")
 UNLABELLED_METHODS = ("natural", "mask_drop", "variance")
-
-
-@dataclass
-class CalibrateOptions:
-    """What to calibrate and how (defaults produce the committed artifacts)."""
-
-    model: str
-    out: Path | None = None
-    weights: Path | None = None
-    verify: bool = False
-    samples: int | None = None
-    images: Path | None = None
-    threads: int = 2
-    latency_repeats: int = 50
-    bits_list: tuple[int, ...] = (8, 4, 2)
-    bits_default: int = 8
-    max_payload_bytes: int = 1024
-    min_packets: int = 8
-    rank_samples: int = 2000
-    methods: tuple[str, ...] | None = None  # None: the default comparison for the data kind
-    profile_only: bool = False  # re-measure latency/FLOPs into an existing profile.json
-    plots: bool = True
-    thetas: list[float] = field(default_factory=lambda: [i / 40 for i in range(41)])
-    # Large models (calibration time): outcomes on a k-grid of this many points instead of
-    # every k (None: every k), the method comparison, the fill comparison and the bit-width
-    # table on ``compare_samples`` calibration/test samples (None: all), and the number of
-    # calibration samples (None: as ``samples``).
-    k_points: int | None = None
-    compare_samples: int | None = None
-    calibration_samples: int | None = None
-    jpeg_quality: int | None = None  # add the edge_jpeg option at this quality (RGB models)
-
-
-# Per-model defaults for what a whole calibration must fit in (an hour on 2 cores). lite0_frames:
-# a first run with 1000 calibration samples, 13 k and batches of 500 had compared the importance
-# methods on only 1.5 of 7 splits after 23 min (~108 ms per tail pass); with eval_batch the
-# whole model takes 24-25 ms per sample here, and these sizes took 25 min 20 s (2026-12-01).
-MODEL_DEFAULTS: dict[str, dict] = {
-    "lite0_frames": {"samples": 2000, "calibration_samples": 500, "k_points": 9,
-                     "compare_samples": 150, "methods": ("natural", "variance"),
-                     "jpeg_quality": 95},
-}
-
-
-def with_model_defaults(options: CalibrateOptions) -> CalibrateOptions:
-    """``options`` with the model's defaults wherever the caller left a field at None."""
-    from dataclasses import replace
-
-    defaults = dict(MODEL_DEFAULTS.get(options.model, {}))
-    if options.samples is not None:  # a smoke run: no part uses more samples than asked for
-        for key in ("calibration_samples", "compare_samples"):
-            if key in defaults:
-                defaults[key] = min(defaults[key], options.samples)
-    return replace(options, **{k: v for k, v in defaults.items()
-                               if getattr(options, k) is None})
 
 
 def machine_info(threads: int) -> dict:
@@ -109,15 +58,6 @@ def machine_info(threads: int) -> dict:
         pass
     return {"cpu": cpu, "torch_threads": threads, "torch": torch.__version__,
             "cpu_count": os.cpu_count()}
-
-
-def load_data(model: SplitModel, options: CalibrateOptions,
-              test_index: np.ndarray | None = None) -> EvalData:
-    if options.model == "fmnist_resnet":
-        return fmnist_data(options.samples, test_index)
-    if options.model == "lite0_frames":
-        return frames_data(options.samples, test_index, options.calibration_samples)
-    return photo_data(model, options.images, options.samples, test_index)
 
 
 def k_values(options: CalibrateOptions, k_max: int, comparison: bool = False):

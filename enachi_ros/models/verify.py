@@ -14,6 +14,7 @@ import torch
 
 from enachi_ros.core.artifact import load_artifact
 from enachi_ros.core.packets import plan_packets
+from enachi_ros.models.calibration_setup import CalibrateOptions, load_data, with_model_defaults
 from enachi_ros.models.evaluation import progressive_outcomes
 from enachi_ros.models.registry import build_model, default_asset_dir
 
@@ -22,10 +23,8 @@ MAX_MISMATCH = 0.005  # fraction of (split, sample, k) entries allowed to differ
 ENTROPY_TOL = 0.01
 
 
-def verify(options) -> int:
+def verify(options: CalibrateOptions) -> int:
     """Returns 0 when the recomputed outcomes match the artifact, 1 otherwise."""
-    from enachi_ros.models.calibrate import load_data, with_model_defaults
-
     requested = options.samples or DEFAULT_VERIFY_SAMPLES
     options = with_model_defaults(options)
     folder = options.out or default_asset_dir(options.model)

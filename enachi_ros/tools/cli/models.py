@@ -40,7 +40,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from enachi_ros.models.calibrate import CalibrateOptions, run_calibrate
+    from enachi_ros.models.calibrate import run_calibrate
+    from enachi_ros.models.calibration_setup import CalibrateOptions
 
     options = CalibrateOptions(
         model=args.model, out=Path(args.out) if args.out else None,
