@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enachi_ros.core.ledger import DROPPED, EDGE_EARLY_STOP, Ledger, Task
+from enachi_ros.core.ledger import Ledger, Task
+from enachi_ros.core.outcomes import DROPPED, EDGE_EARLY_STOP
 
 
 def _result(outcome: int = EDGE_EARLY_STOP) -> dict:
