@@ -41,16 +41,16 @@ def test_demo_defaults_and_flags_become_launch_arguments() -> None:
     assert (args.robots, args.policy, args.duration, args.source, args.dds_profile) == (
         3, "enachi", 60.0, None, "dev")
     assert args.processes == "per-robot" and args.func is cli.main
-    assert cli.launch_arguments(args) == {  # the launch file's default workload decides
+    assert plan.launch_arguments(args) == {  # the launch file's default workload decides
         "robots": "3", "policy": "enachi", "dds_profile": "dev"}
     args = build_parser().parse_args(["demo", "--workload", "fmnist"])
-    assert cli.launch_arguments(args)["workload"] == "fmnist"
+    assert plan.launch_arguments(args)["workload"] == "fmnist"
     args = build_parser().parse_args(
         ["bringup", "--arg", "robots=2", "--arg", "log_level=warn", "--robots", "4"])
-    assert cli.launch_arguments(args) == {"robots": "4", "log_level": "warn"}
+    assert plan.launch_arguments(args) == {"robots": "4", "log_level": "warn"}
     args.arg = ["novalue"]
     with pytest.raises(errors.BringupError, match="--arg"):
-        cli.launch_arguments(args)
+        plan.launch_arguments(args)
 
 
 def test_plan_filters_nodes_and_keeps_the_launch_files_lifecycle() -> None:

@@ -12,15 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# The outcome codes (InferenceResult.OUTCOME_*) are defined once, in core.outcomes; the head and
-# tail nodes still import them from here.
-from enachi_ros.core.outcomes import (  # noqa: F401
-    DROPPED,
-    EDGE_DEADLINE,
-    EDGE_EARLY_STOP,
-    LOCAL_FALLBACK,
-    SKIPPED,
-)
+from enachi_ros.core.outcomes import DROPPED
 
 
 @dataclass

@@ -31,7 +31,8 @@ from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.energy import compute_energy_j, head_time_s
-from enachi_ros.core.ledger import DROPPED, LOCAL_FALLBACK, SKIPPED, Ledger, Task
+from enachi_ros.core.ledger import Ledger, Task
+from enachi_ros.core.outcomes import DROPPED, LOCAL_FALLBACK, SKIPPED
 from enachi_ros.core.packets import encode_packets
 from enachi_ros.core.quantize import quantize
 from enachi_ros.models.runtime import ModelRuntime

@@ -32,7 +32,7 @@ from std_msgs.msg import Header
 
 from enachi_ros.core.answer import COMPLETE, EARLY_STOP, INCOMPLETE, WINDOW_END, edge_answer
 from enachi_ros.core.artifact import normalized_entropy
-from enachi_ros.core.ledger import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
+from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import Reassembler
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics

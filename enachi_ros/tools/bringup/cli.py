@@ -15,9 +15,6 @@ from enachi_ros.tools.bringup.plan import PROCESS_MODES
 from enachi_ros.workloads import DEFAULT_WORKLOAD, WORKLOADS
 
 DEMO_DEFAULTS = {"robots": 3, "policy": "enachi", "duration": 60.0}
-# Convenience flags -> launch argument names (passed only when given).
-FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
-             "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -75,19 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress and no final table")
 
 
-def launch_arguments(args: argparse.Namespace) -> dict[str, str]:
-    """``--arg k=v`` plus the convenience flags that were given (flags win)."""
-    out: dict[str, str] = {}
-    for item in args.arg:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BringupError(f"--arg: expected K=V, got {item!r}")
-        out[key.strip()] = value.strip()
-    for attr, name in FLAG_ARGS.items():
-        value = getattr(args, attr, None)
-        if value is not None:
-            out[name] = str(value)
-    return out
 
 
 def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ its node classes on one executor, see ``tools/group.py``; lighter on 2 cores).
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -16,7 +17,25 @@ from pathlib import Path
 from enachi_ros.tools.bringup.errors import BringupError
 from enachi_ros.tools.launch_eval import NodeSpec
 
+# Convenience flags -> launch argument names (passed only when given).
+FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
+             "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload"}
 PROCESS_MODES = ("per-robot", "per-node")
+
+
+def launch_arguments(args: argparse.Namespace) -> dict[str, str]:
+    """``--arg k=v`` plus the convenience flags that were given (flags win)."""
+    out: dict[str, str] = {}
+    for item in args.arg:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BringupError(f"--arg: expected K=V, got {item!r}")
+        out[key.strip()] = value.strip()
+    for attr, name in FLAG_ARGS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            out[name] = str(value)
+    return out
 
 
 @dataclass

@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from enachi_ros.tools.bringup.cli import launch_arguments
 from enachi_ros.tools.bringup.display import Progress
 from enachi_ros.tools.bringup.errors import BringupError
 from enachi_ros.tools.bringup.outputs import write_outputs
@@ -31,6 +30,7 @@ from enachi_ros.tools.bringup.plan import (
     Group,
     build_commands,
     group_specs,
+    launch_arguments,
     plan_specs,
     robot_ids_of,
     ros_environment,
