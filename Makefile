@@ -13,7 +13,12 @@ SHELL := /bin/bash
 PYTHON_BOOTSTRAP ?= python3
 ROS_DISTROS := jazzy kilted
 DEFAULT_ROS_DISTRO := kilted
-ROS_DISTRO ?= $(DEFAULT_ROS_DISTRO)
+# Only a make argument picks the distro: a ROS_DISTRO in the environment (set by sourcing an apt
+# ROS 2, e.g. humble) is not this venv's business.
+ifneq ($(filter command line override,$(origin ROS_DISTRO)),)
+else
+ROS_DISTRO := $(DEFAULT_ROS_DISTRO)
+endif
 ifeq ($(filter $(ROS_DISTRO),$(ROS_DISTROS)),)
 $(error ROS_DISTRO=$(ROS_DISTRO): choose one of $(ROS_DISTROS))
 endif

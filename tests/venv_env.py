@@ -2,7 +2,9 @@
 
 The ROS wheels' bootstrapper re-execs Python once with LD_LIBRARY_PATH set and marks that with
 _ROS_WHEELS_BOOTSTRAP_COMPLETE; a child that inherited both would skip its own bootstrap and load
-this venv's libraries. Never mix venvs in one process tree: drop what either side sets.
+this venv's libraries. Never mix venvs in one process tree: drop what either side sets. Make's
+variables go too: `make test VENV=... ROS_DISTRO=...` exports its command-line variables, which a
+nested make would take for its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 INHERITED = (
     "_ROS_WHEELS_BOOTSTRAP_COMPLETE", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV",
     "AMENT_PREFIX_PATH", "CMAKE_PREFIX_PATH", "COLCON_PREFIX_PATH",
+    "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VENV", "ROS_DISTRO",
 )
 
 
