@@ -48,7 +48,7 @@ endif
 
 setup: $(STAMPS)/interfaces $(STAMPS)/package $(DATASET) $(BACKGROUNDS)
 	@$(PY) -c "import rclpy, torchvision, enachi_interfaces.msg as m; \
-	from sensor_msgs.msg import Image; print('setup ok (): rclpy', rclpy.__file__.split('/site-packages')[0], \
+	from sensor_msgs.msg import Image; print('setup ok ($(ROS_DISTRO)): rclpy', rclpy.__file__.split('/site-packages')[0], \
 	'| messages', len([n for n in dir(m) if n[0].isupper()]), '| torchvision', torchvision.__version__)"
 
 $(VENV)/ros-distro:
