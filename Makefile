@@ -7,7 +7,8 @@
 # ROS_DISTRO picks the ROS 2 wheels (requirements/$(ROS_DISTRO).txt, pinned by
 # requirements/$(ROS_DISTRO).lock): jazzy or kilted. Each distro has its own venv, because both
 # install the same `ros-*` distributions: .venv for the default, .venv-<distro> for the other
-# (`make test ROS_DISTRO=kilted`). The default is Jazzy, the LTS robots run (docs/BUILDING.md). A venv built for another distro is rebuilt, not patched.
+# (`make test ROS_DISTRO=kilted`). The default is Jazzy, the LTS robots run (docs/BUILDING.md).
+# A venv built for another distro is rebuilt, not patched.
 
 SHELL := /bin/bash
 PYTHON_BOOTSTRAP ?= python3
