@@ -24,6 +24,7 @@ finish before the rest of the fleet stops).
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ from enachi_ros.ros.spin import spin_node
 SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "frames", "topic")
 ENCODINGS = ("mono8", "rgb8")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
+
+# Longest wait after activation for a consumer of the images before capture starts anyway (s).
+CONSUMER_WAIT_S = 2.0
 
 PARAMS: tuple[Param, ...] = (
     Param("robot_id", "robot1",
@@ -264,12 +268,21 @@ class CameraNode(ManagedNode):
             phase = v["phase_s"] if v["phase_s"] >= 0 else random.uniform(0.0, period)
             self.capture = self.create_timer(period, self._on_timer)
             self.capture.cancel()
-            self.starter = self.create_timer(max(phase, 1e-3), self._start_capture)
+            now = time.monotonic()
+            self._start_at, self._consumer_deadline = now + phase, now + CONSUMER_WAIT_S
+            self.starter = self.create_timer(0.01, self._start_capture)
         self.get_logger().info(
             f"camera: source={v['source']} uri={v['source_uri']!r} {v['width']}x{v['height']} "
             f"{v['encoding']} @ {v['frame_rate']} Hz, max_frames={v['max_frames']}")
 
     def _start_capture(self) -> None:
+        """Start the capture clock once the phase has passed and the image has a consumer
+        matched (its BEST_EFFORT frames are not stored for late joiners), or at the latest
+        ``CONSUMER_WAIT_S`` after activation (a camera nobody listens to still captures)."""
+        now = time.monotonic()
+        if now < self._start_at or (self.image_pub.get_subscription_count() < 1
+                                     and now < self._consumer_deadline):
+            return
         self.starter.cancel()
         self.capture.reset()
 

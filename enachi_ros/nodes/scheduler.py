@@ -148,10 +148,17 @@ class SchedulerNode(ManagedNode):
 
     def activate_node(self) -> None:
         self.timer = self.create_timer(self.p["frame_period_s"], self._on_frame)
+        # the first decision right after activation, not a frame period later: robots whose
+        # cameras start with the fleet would run their first frames without one
+        self.first = self.create_timer(0.001, self._first_frame)
         self.get_logger().info(
             f"scheduler: policy={self.policy.name} robots={self.robot_ids} "
             f"W={self.radio.bandwidth_hz:.0f} Hz T_d={self.p['deadline_s']} s"
         )
+
+    def _first_frame(self) -> None:
+        self.first.cancel()
+        self._on_frame()
 
     def _on_energy(self, i: int, msg: EnergyReport) -> None:
         e = float(msg.total_energy_j)
