@@ -65,3 +65,16 @@ def test_profiles_fill_what_the_config_does_not_set() -> None:
             "edge_gpu"} <= set(available_profiles())
     with pytest.raises(ValueError, match="profiles: unknown profile 'lte'"):
         parse_config({"profiles": ["lte"]})
+
+
+def test_the_committed_experiment_configs_are_found_and_parse() -> None:
+    """`enachi reproduce` and `enachi bench scheduler` read them from here (a wrong path once
+    made the bench fall back silently to defaults)."""
+    from enachi_ros.sim.config import load_config
+    from enachi_ros.tools.cli.sim import experiments_dir
+
+    for workload in ("camera", "fmnist"):
+        files = sorted((experiments_dir() / workload).glob("*.yaml"))
+        assert files, workload
+        for path in files:
+            load_config(path)

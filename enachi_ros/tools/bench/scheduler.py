@@ -60,12 +60,11 @@ def decision_times(cfg, splits, sizes, repeats: int) -> list[tuple[int, float, f
 
 
 def run(args: argparse.Namespace) -> int:
-    from enachi_ros.sim.config import load_config, parse_config
+    from enachi_ros.sim.config import load_config
     from enachi_ros.sim.simulator import load_inputs, run_point
-    from enachi_ros.tools.cli.sim import EXPERIMENTS_DIR
+    from enachi_ros.tools.cli.sim import experiments_dir
 
-    regime = EXPERIMENTS_DIR / "fmnist" / "bandwidth_sweep.yaml"  # the fmnist regime
-    base = load_config(regime) if regime.is_file() else parse_config({})
+    base = load_config(experiments_dir() / "fmnist" / "bandwidth_sweep.yaml")  # fmnist regime
     cfg = base.at(None, None).model_copy(update={
         "artifact": _artifact_spec(args.artifact), "deadline_s": 0.02, "sweep": None,
         "robots": base.robots.model_copy(update={"count": 10})})

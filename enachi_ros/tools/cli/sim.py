@@ -8,9 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+from enachi_ros.paths import share_dir
 from enachi_ros.workloads import DEFAULT_WORKLOAD, WORKLOADS
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "config" / "experiments"
+
+def experiments_dir() -> Path:
+    """The committed experiment configs (config/experiments/<workload>/), installed or not."""
+    return share_dir() / "config" / "experiments"
 
 
 def _positive(text: str) -> int:
@@ -97,7 +101,7 @@ def reproduce(args) -> int:
             return 2
         return 0
 
-    folder = args.configs or EXPERIMENTS_DIR / args.workload
+    folder = args.configs or experiments_dir() / args.workload
     try:
         configs = sorted(folder.glob("*.yaml"))
         if not configs:
