@@ -37,6 +37,12 @@ class ModelRuntime:
         self.class_names = list(self.model.class_names)
 
     @cached_property
+    def input_shape(self) -> tuple[int, ...]:
+        """The model's input, channels x height x width (an image of another size is refused
+        before it reaches the model)."""
+        return tuple(int(v) for v in self.artifact.profile["input_shape"])
+
+    @cached_property
     def n_splits(self) -> int:
         """Cuts of the network the nodes can run (the JPEG option has no robot path yet)."""
         return sum(1 for sp in self.artifact.splits if sp.kind != "edge_jpeg")

@@ -189,8 +189,14 @@ class HeadNode(ManagedNode):
             self.images_seen.pop(next(iter(self.images_seen)))
         try:
             image = image_to_array(msg)
+            if image.shape != self.runtime.input_shape:
+                c, h, w = self.runtime.input_shape
+                raise ValueError(f"image: expected {w}x{h} with {c} channel(s) (the model's "
+                                 f"input), got {msg.width}x{msg.height} {msg.encoding!r}")
         except ValueError as exc:
             self.rejected_images += 1
+            self.get_logger().warn(f"image rejected ({self.rejected_images} so far): {exc}",
+                                   throttle_duration_sec=2.0)
             task.deadline_s = capture + self.p["deadline_s"]
             self.ledger.capture(task)
             self._record(self.ledger.close(task.task_id), DROPPED, f"malformed image: {exc}", now)

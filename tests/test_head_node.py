@@ -1,0 +1,47 @@
+"""The head refuses an image the model cannot take (another size or channel count) and records
+the frame as dropped, naming why; it keeps running (a foreign 28x28 stream once killed a camera
+workload head with a torch shape error)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.lifecycle import TransitionCallbackReturn
+from ros_env import isolated_ros_env
+
+from enachi_ros.core.outcomes import DROPPED
+from enachi_ros.nodes.head import HeadNode
+from enachi_ros.ros.images import cv2_to_imgmsg
+
+OFFSET = 16  # this file's ROS domain offset
+
+
+@pytest.fixture
+def head(monkeypatch):
+    env = isolated_ros_env(OFFSET)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(env["ROS_DOMAIN_ID"]))
+    node = HeadNode(context=context)  # fmnist_resnet: 1 x 28 x 28
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    yield node
+    node.trigger_shutdown()
+    node.destroy_node()
+    context.try_shutdown()
+
+
+@pytest.mark.parametrize(("shape", "encoding"), [((64, 64), "mono8"), ((28, 28, 3), "rgb8"),
+                                                 ((3, 3), "mono8")])
+def test_an_image_of_another_size_is_dropped_by_name(head, shape, encoding) -> None:
+    recorded = []
+    head._record = lambda task, outcome, reason, now: recorded.append((outcome, reason))
+    msg = cv2_to_imgmsg(np.zeros(shape, np.uint8), encoding)
+    msg.header.stamp.sec = 1
+    head._on_image(msg)
+    assert head.rejected_images == 1
+    assert len(recorded) == 1 and recorded[0][0] == DROPPED
+    assert "expected 28x28 with 1 channel(s)" in recorded[0][1]
+    assert f"got {shape[1]}x{shape[0]} '{encoding}'" in recorded[0][1]
