@@ -38,15 +38,10 @@ def local_reliable_qos(depth: int = 10) -> QoSProfile:
 
 
 def capture_record_qos(depth: int = 100) -> QoSProfile:
-    """The camera's capture records (GroundTruth, one per frame): reliable, and kept for late
-    joiners (TRANSIENT_LOCAL), so a head or recorder that matches after capture started still
-    gets a record of every frame and can account for it. Publisher and subscribers use it."""
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=depth,
-        reliability=ReliabilityPolicy.RELIABLE,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL,
-    )
+    """The camera's capture records (GroundTruth, one per frame): the outcomes' profile
+    (reliable, deep, TRANSIENT_LOCAL), so a head or recorder that matches after capture started
+    still gets a record of every frame and can account for it. Publisher and subscribers use it."""
+    return outcome_qos(depth)
 
 
 def feature_qos(depth: int = 64, lifespan_s: float = 0.1) -> QoSProfile:
