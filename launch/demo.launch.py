@@ -25,6 +25,11 @@ ARGUMENTS = {
                         "config/edge.yaml's"),
     "source": ("", "camera source of every robot (empty: the workload's)"),
     "frame_rate": ("", "camera frames per second per robot (empty: the workload's)"),
+    "image_topic": ("", "external image topic of each robot, {robot_id} replaced by the robot's "
+                    "id, e.g. /{robot_id}/camera/image_raw (empty: the cameras' own source)"),
+    "residual_loss": ("", "packet loss of every robot's emulated radio on top of fading "
+                      "outages, in [0, 1) (empty: the workload's)"),
+    "use_sim_time": ("false", "follow /clock (simulated time, e.g. Gazebo) on every node"),
     "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
@@ -38,7 +43,7 @@ def _includes(context) -> list:
     spot = workload(context)  # robot 1's distance from the access point, then each next one's
     first, step = float(spot["distance_m"]), float(spot["distance_step_m"])
     shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level"),
-              "workload": arg(context, "workload")}
+              "workload": arg(context, "workload"), "use_sim_time": arg(context, "use_sim_time")}
 
     def include(file: str, arguments: dict[str, str]) -> IncludeLaunchDescription:
         source = PythonLaunchDescriptionSource(os.path.join(launch_dir(), file))
@@ -62,6 +67,8 @@ def _includes(context) -> list:
                 "distance_m": str(first + step * (i - 1)),
                 "source": arg(context, "source"),
                 "frame_rate": arg(context, "frame_rate"),
+                "image_topic": arg(context, "image_topic").replace("{robot_id}", rid),
+                "residual_loss": arg(context, "residual_loss"),
             },
         )
         for i, rid in enumerate(robot_ids, start=1)

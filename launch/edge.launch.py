@@ -16,6 +16,7 @@ from enachi_ros.ros.launch_args import (
     managed,
     params_file,
     physical_params,
+    time_params,
     workload,
 )
 from enachi_ros.workloads import WORKLOAD_ARG
@@ -30,6 +31,8 @@ ARGUMENTS = {
     "energy_budget_j": ("", "long-term device energy budget E_bar per task (J); empty: the "
                         "parameter file's"),
     "params_file": ("", "parameter file (default: the workload's, share/enachi_ros/config/)"),
+    "use_sim_time": ("false", "follow /clock (simulated time, e.g. Gazebo) instead of the "
+                     "system clock"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
@@ -50,7 +53,7 @@ def _nodes(context) -> list:
             executable=executable,
             name=name,
             namespace="edge",
-            parameters=[params, physical, common, *overrides],
+            parameters=[physical, params, common, time_params(context), *overrides],
             arguments=ros_args,
             output="screen",
         )

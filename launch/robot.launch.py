@@ -21,8 +21,10 @@ from enachi_ros.ros.launch_args import (
     dds_env_actions,
     declare,
     managed,
+    number,
     params_file,
     physical_params,
+    time_params,
     workload,
 )
 from enachi_ros.workloads import WORKLOAD_ARG
@@ -34,11 +36,17 @@ ARGUMENTS = {
     "source": ("", "camera source: synthetic | folder | video | device | fmnist | frames | "
                "topic (empty: the workload's)"),
     "source_uri": ("", "folder, video file, device index or external image topic"),
+    "image_topic": ("", "external sensor_msgs/Image topic to infer on (a Gazebo camera through "
+                    "ros_gz_bridge, a camera driver); sets source:=topic"),
     "frame_rate": ("", "camera frames per second (empty: the parameter file's)"),
     "model": ("", "registered split model (empty: the workload's)"),
     "distance_m": ("60.0", "distance to the access point, for the emulated radio"),
     "channel_seed": ("1", "seed of this robot's emulated channel"),
     "params_file": ("", "parameter file (default: the workload's, share/enachi_ros/config/)"),
+    "residual_loss": ("", "packet loss of the emulated radio on top of fading outages, in "
+                      "[0, 1) (empty: the workload's physical parameters)"),
+    "use_sim_time": ("false", "follow /clock (simulated time, e.g. Gazebo) instead of the "
+                     "system clock"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
 }
@@ -49,9 +57,10 @@ def _nodes(context) -> list:
     chosen = workload(context)
     robot_id = arg(context, "robot_id")
     common = {"robot_id": robot_id, "model": arg(context, "model") or chosen["model"]}
+    image_topic = arg(context, "image_topic")
     camera = {
-        "source": arg(context, "source") or chosen["source"],
-        "source_uri": arg(context, "source_uri"),
+        "source": "topic" if image_topic else arg(context, "source") or chosen["source"],
+        "source_uri": image_topic or arg(context, "source_uri"),
         "seed": int(arg(context, "channel_seed")),  # each robot replays its own sample order
     }
     if arg(context, "frame_rate"):
@@ -62,6 +71,9 @@ def _nodes(context) -> list:
     }
     ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
     physical = physical_params(context)
+    loss = number(context, "residual_loss")
+    if loss is not None:
+        physical["residual_loss"] = loss
 
     def node(executable: str, name: str, *overrides: dict) -> LifecycleNode:
         return LifecycleNode(
@@ -69,7 +81,7 @@ def _nodes(context) -> list:
             executable=executable,
             name=name,
             namespace=robot_id,
-            parameters=[params, physical, common, *overrides],
+            parameters=[physical, params, common, time_params(context), *overrides],
             arguments=ros_args,
             output="screen",
         )

@@ -56,13 +56,39 @@ def physical_params(context) -> dict:
     """The workload's physical.yaml: radio and device parameters shared by the scheduler and
     the robots.
 
-    Passed as inline parameters (a dict), not as a parameter file: a ``/**`` section in a file
-    listed first would be merged with the launch overrides and lose to the nodes' own
-    ``/**/<node>`` sections.
+    Passed as inline parameters (a dict), not as a parameter file, and listed first: a user's
+    parameter file (``params_file``) that sets one of them, e.g. ``residual_loss`` in a robot's
+    ``/**/transmitter`` section, wins over the workload's value, and a launch argument
+    (``residual_loss:=0.3``) wins over both.
     """
     import yaml
 
     return yaml.safe_load((share_dir() / "config" / workload(context)["physical"]).read_text())
+
+
+def flag(context, name: str) -> bool:
+    """A true/false launch argument (ValueError naming it for anything else)."""
+    value = arg(context, name).strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValueError(f"{name}: expected true or false, got {value!r}")
+    return value in ("true", "1")
+
+
+def number(context, name: str) -> float | None:
+    """A numeric launch argument, None when empty (ValueError naming it otherwise)."""
+    value = arg(context, name).strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+
+
+def time_params(context) -> dict[str, bool]:
+    """``use_sim_time`` for every node: with ``use_sim_time:=true`` the nodes' ROS clocks follow
+    /clock (Gazebo's), and every deadline, latency and timeout with them."""
+    return {"use_sim_time": flag(context, "use_sim_time")}
 
 
 def launch_dir() -> str:

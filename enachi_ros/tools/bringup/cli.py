@@ -47,6 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
                         "the workload's)")
     parser.add_argument("--frame-rate", type=float, default=None,
                         help="launch argument frame_rate (camera Hz)")
+    parser.add_argument("--image-topic", default=None, metavar="TOPIC",
+                        help="launch argument image_topic: infer on an external "
+                        "sensor_msgs/Image topic (Gazebo through ros_gz_bridge, a camera driver); "
+                        "{robot_id} is replaced by each robot's id, e.g. "
+                        "/{robot_id}/camera/image_raw")
+    parser.add_argument("--residual-loss", type=float, default=None, metavar="P",
+                        help="launch argument residual_loss: packet loss of every robot's "
+                        "emulated radio on top of fading outages, in [0, 1)")
+    parser.add_argument("--use-sim-time", action="store_const", const="true", default=None,
+                        help="launch argument use_sim_time:=true: every node follows /clock "
+                        "(start the simulator's /clock publisher too)")
     parser.add_argument("--dds-profile", default="dev" if demo else None,
                         help="launch argument dds_profile: dev | radio | system")
     parser.add_argument("--duration", type=float, default=d["duration"] if demo else 30.0,

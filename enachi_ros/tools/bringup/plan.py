@@ -19,7 +19,9 @@ from enachi_ros.tools.launch_eval import NodeSpec
 
 # Convenience flags -> launch argument names (passed only when given).
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
-             "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload"}
+             "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload",
+             "image_topic": "image_topic", "residual_loss": "residual_loss",
+             "use_sim_time": "use_sim_time"}
 PROCESS_MODES = ("per-robot", "per-node")
 
 
