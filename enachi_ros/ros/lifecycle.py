@@ -22,6 +22,10 @@ What each transition does here:
 - ``cleanup``: destroys the publishers and subscriptions and drops what configure built
   (``cleanup_node``); ``shutdown``: whatever of these applies, from any state.
 
+Every managed node validates what it receives and counts what it rejects (``self.rejects``,
+``ros.rejects``), and reports its health on ``/diagnostics`` once a second and at each
+deactivation (``ros.diagnostics``; subclasses add their own findings in ``health``).
+
 Exceptions in a transition are logged with the transition's name and fail it (rclpy would turn
 them into ERROR without a word). With the parameter ``autostart`` (for ``ros2 run``) the process
 configures and activates the node itself (``spin.run_nodes``).
@@ -32,15 +36,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
+from enachi_ros.ros.diagnostics import OK, Health, NodeDiagnostics
 from enachi_ros.ros.params import Param, check_values, declare
+from enachi_ros.ros.rejects import InputRejects
 
 AUTOSTART = Param("autostart", False, "configure and activate at start-up, without a lifecycle "
                   "manager (for ros2 run); launch files and enachi bringup drive the transitions",
                   read_only=True)
 ACTIVE, INACTIVE, UNCONFIGURED = "active", "inactive", "unconfigured"
 
+DIAGNOSTICS_PERIOD_S = 1.0
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
 
@@ -64,6 +72,13 @@ class ManagedNode(LifecycleNode):
         self._io_phase: list[tuple[str, Any]] | None = None  # I/O recorded during a transition
         self._io_endpoints: list[tuple[str, Any]] = []  # configure's publishers and subscriptions
         self._io_timers: list[tuple[str, Any]] = []  # activate's timers
+        self.rejects = InputRejects(self.get_logger().warn)
+        self.diagnostics = NodeDiagnostics(
+            self, self.rejects, hardware_id=lambda: str(self.p.get("robot_id") or "edge"),
+            health=self.health, state=lambda: self.state_label)
+        # steady clock: health keeps flowing when a simulated /clock stops
+        super().create_timer(DIAGNOSTICS_PERIOD_S, self.diagnostics.publish,
+                             clock=Clock(clock_type=ClockType.STEADY_TIME))
 
     # I/O created inside configure or activate is recorded, so its inverse destroys exactly it --
     def create_publisher(self, *args: Any, **kwargs: Any) -> Any:
@@ -129,6 +144,7 @@ class ManagedNode(LifecycleNode):
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         ok = self._deactivate()
         super().on_deactivate(state)
+        self.diagnostics.publish()  # the final counts, before a fleet stops
         return SUCCESS if ok else FAILURE
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -182,3 +198,7 @@ class ManagedNode(LifecycleNode):
 
     def cleanup_node(self) -> None:
         """Drop what ``configure_node`` built."""
+
+    def health(self) -> Health:
+        """What this node reports of itself on /diagnostics: (level, message, key/values)."""
+        return OK, "", {}
