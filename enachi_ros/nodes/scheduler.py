@@ -34,7 +34,9 @@ from enachi_ros.ros.physical import (
     device_from,
     radio_from,
 )
+from enachi_ros.ros.rejects import InputError
 from enachi_ros.ros.spin import spin_node
+from enachi_ros.ros.validation import check_channel_report, check_energy_report, check_task_id
 
 PARAMS = (
     ROBOT_IDS,
@@ -83,6 +85,11 @@ PARAMS = (
         low=0.1,
         high=1e5,
     ),
+    Param("compute_energy_margin", 3.0, "an energy report may claim up to this times the "
+          "profiled compute energy of the whole model (plus p_max over the deadline)",
+          low=1.0, high=100.0),
+    Param("task_id_window", 1000, "an energy report's task id may be at most this far ahead "
+          "of the highest one seen from its robot", low=1),
     *RADIO_PARAMS,
     *DEVICE_PARAMS,
     *CHANNEL_PARAMS,
@@ -128,7 +135,13 @@ class SchedulerNode(ManagedNode):
         self.distances = np.full(n, self.p["default_distance_m"])
         self.frame_index = 0
         self.reports_received = 0
-        self.rejected_reports = 0
+        # What one task can physically spend: the costliest compute (the whole model on the
+        # robot), with a margin for a slower-than-profiled robot, plus p_max over a deadline.
+        most_compute = float(np.max(self.splits.compute_j))
+        self.energy_bound_j = (self.p["compute_energy_margin"] * most_compute
+                               + self.radio.p_max_w * self.p["deadline_s"])
+        self.reported: list[dict[int, None]] = [{} for _ in self.robot_ids]  # recent task ids
+        self.highest_task: list[int | None] = [None] * n
         self.pub = self.create_publisher(
             SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos()
         )
@@ -161,14 +174,23 @@ class SchedulerNode(ManagedNode):
         self._on_frame()
 
     def _on_energy(self, i: int, msg: EnergyReport) -> None:
-        e = float(msg.total_energy_j)
-        if not np.isfinite(e) or e < 0:
-            self.rejected_reports += 1
-            self.get_logger().warn(
-                f"energy report of {self.robot_ids[i]} rejected: "
-                f"total_energy_j must be finite and >= 0, got {e}"
-            )
+        """A robot's energy report updates its virtual queue, once per task and only within
+        what a task can physically spend: a single forged 3e38 J report would otherwise send
+        the queue to infinity and skip every later frame of the robot."""
+        rid = self.robot_ids[i]
+        topic = topics.robot_topic(rid, topics.ENERGY)
+        try:
+            task_id = check_task_id(msg.task_id, self.highest_task[i], self.p["task_id_window"])
+            if task_id in self.reported[i]:
+                raise InputError("task_id", task_id, "a task not reported before")
+            e = check_energy_report(msg, rid, self.energy_bound_j)
+        except InputError as exc:
+            self.rejects.reject(topic, exc, "energy report")
             return
+        self.reported[i][task_id] = None
+        if len(self.reported[i]) > 1000:
+            self.reported[i].pop(next(iter(self.reported[i])))
+        self.highest_task[i] = max(task_id, self.highest_task[i] or 0)
         # Only robot i reports: the others get E = E_bar, which leaves their Q unchanged.
         energies = self.queues.budgets.copy()
         energies[i] = e
@@ -176,19 +198,17 @@ class SchedulerNode(ManagedNode):
         self.reports_received += 1
 
     def _on_channel(self, i: int, msg: ChannelReport) -> None:
-        g = float(msg.gain)
-        if not (np.isfinite(g) and g > 0):
-            self.rejected_reports += 1
-            self.get_logger().warn(
-                f"channel report of {self.robot_ids[i]} rejected: "
-                f"gain must be finite and > 0, got {g}"
-            )
+        rid = self.robot_ids[i]
+        try:
+            g, distance, _loss = check_channel_report(msg, rid)
+        except InputError as exc:
+            self.rejects.reject(topics.robot_topic(rid, topics.CHANNEL), exc, "channel report")
             return
         reported = np.full(len(self.robot_ids), np.nan)  # NaN: no report, estimate kept
         reported[i] = g
         self.channel.update(reported)
-        if msg.distance_m > 0:
-            self.distances[i] = float(msg.distance_m)
+        if distance > 0:
+            self.distances[i] = distance
 
     def decide(self):
         """One frame's decisions from the current state (also used by tests and benches)."""

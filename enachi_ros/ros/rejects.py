@@ -66,10 +66,10 @@ class InputRejects:
 
 
 def _field_of(error: ValueError) -> str:
-    """The field a plain ValueError names (``"field: expected ..."``, the project's convention
-    for validation errors), else ``"message"``."""
-    head, sep, _ = str(error).partition(":")
-    return head.strip() if sep and head and " " not in head.strip() else "message"
+    """The field a plain ValueError names first (``"field: expected ..."`` or ``"field must
+    ..."``, the project's conventions for validation errors), else ``"message"``."""
+    first = str(error).split(" ", 1)[0].rstrip(":")
+    return first if first.replace("_", "").replace(".", "").isalnum() else "message"
 
 
 # ----------------------------------------------------------------------------- field checks
