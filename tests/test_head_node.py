@@ -39,9 +39,9 @@ def test_an_image_of_another_size_is_dropped_by_name(head, shape, encoding) -> N
     recorded = []
     head._record = lambda task, outcome, reason, now: recorded.append((outcome, reason))
     msg = cv2_to_imgmsg(np.zeros(shape, np.uint8), encoding)
-    msg.header.stamp.sec = 1
+    msg.header.stamp = head.get_clock().now().to_msg()
     head._on_image(msg)
-    assert head.rejected_images == 1
+    assert head.rejects.total == 1
     assert len(recorded) == 1 and recorded[0][0] == DROPPED
     assert "expected 28x28 with 1 channel(s)" in recorded[0][1]
     assert f"got {shape[1]}x{shape[0]} '{encoding}'" in recorded[0][1]

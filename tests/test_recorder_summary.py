@@ -38,15 +38,18 @@ def test_counts_accuracy_and_missing_and_duplicate_outcomes() -> None:
     ]                                                        # frame 5: no outcome -> wrong
     s = robot_summary(outs, caps)
     assert s["frames_captured"] == 5
-    assert s["outcomes"] == {"edge_early_stop": 1, "edge_deadline": 2, "local_fallback": 1,
+    # each frame's first outcome; with the frame without one they add up to the frames
+    assert s["outcomes"] == {"edge_early_stop": 1, "edge_deadline": 1, "local_fallback": 1,
                              "dropped": 1, "skipped": 0}
+    assert sum(s["outcomes"].values()) + s["frames_without_outcome"] == s["frames_captured"]
+    assert s["defects"] == 2  # the frame without outcome and the duplicate
     assert s["accuracy"] == pytest.approx(1 / 5)  # frame 3 was right but late: wrong
     assert s["answered_rate"] == pytest.approx(3 / 5)
     assert s["deadline_met_rate"] == pytest.approx(2 / 3)  # over the answered frames
     assert s["unanswered"]["dropped"] == 2  # the drop and the frame without outcome
     assert s["frames_without_outcome"] == 1 and s["duplicate_outcomes"] == 1
     assert s["fallbacks"] == 1
-    assert s["early_stop_rate"] == pytest.approx(1 / 5)
+    assert s["early_stop_rate"] == pytest.approx(1 / 4)  # over the frames' outcomes
     assert s["energy_per_task_j"] == pytest.approx((4 * 0.01 + 0.03) / 5)
     assert s["bytes_per_task"] == pytest.approx(100)
 
@@ -61,7 +64,9 @@ def test_live_scoring_is_the_simulators_rule() -> None:
     assert s["accuracy"] == pytest.approx(1 / 4)
     assert s["answered_rate"] == pytest.approx(1 / 4)
     assert s["unanswered"]["skipped"] == 1 and s["unanswered"]["dropped"] == 2
-    assert s["unknown_outcome_kinds"] == 1
+    assert s["unknown_outcome_kinds"] == 1 and s["defects"] == 1
+    assert s["outcomes"]["unknown_9"] == 1  # counted under its name, never dropped
+    assert sum(s["outcomes"].values()) == s["frames_captured"]
 
 
 def test_ground_truth_from_outcome_wins_and_unlabelled_frames_do_not_count() -> None:
@@ -95,7 +100,8 @@ def test_summarize_splits_per_robot_and_keys_frames_by_robot() -> None:
     assert set(s["total"]) == {
         "frames_captured", "outcomes", "accuracy", "answered_rate", "deadline_met_rate",
         "unanswered", "energy_per_task_j", "bytes_per_task", "early_stop_rate", "fallbacks",
-        "frames_without_outcome", "duplicate_outcomes", "unknown_outcome_kinds"}
+        "frames_without_outcome", "duplicate_outcomes", "unknown_outcome_kinds", "defects"}
+    assert s["input_rejects"] == {"total": 0, "by_topic": {}, "by_node": {}}
 
 
 def test_latency_summary_and_middleware_overhead() -> None:

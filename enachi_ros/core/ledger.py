@@ -26,7 +26,8 @@ class Task:
     frame_index: int = 0
     policy: str = ""
     split_index: int = 0
-    packets_total: int = 0
+    packets_total: int = 0  # > 0: sent to the edge
+    slot_s: float = 0.0  # the decision's radio slot (air time of an energy report)
     head_latency_s: float = 0.0
     compute_energy_j: float = 0.0
     result: dict[str, Any] | None = None

@@ -9,6 +9,16 @@ an edge result) -> device-only.
 Device energy = active power x head CPU time x device slowdown (core.energy). CPU time of the
 inference thread, not wall time: the emulated robot CPU is dedicated, so a busy host (a whole
 fleet on one machine) must not inflate the robot's energy.
+
+Hostile input (anyone on the domain can publish): every received message is validated
+(``ros.validation``) and a rejected one is counted per topic and field; an invalid decision is
+ignored (the last valid one stays), a result must match a task the robot sent to the edge (its
+capture stamp, split and packet count), an energy report must match the task's compute and stay
+within p_max over its deadline. A robot that hears the edge but holds no valid decision says so
+(log, /diagnostics) and asks the scheduler for the current one (``enachi/decision_request``).
+Deadlines, ages and latencies use the node's ROS clock (simulated time under use_sim_time); a
+capture stamp far from it is flagged once and its frame dropped with the reason. At deactivation
+every open task is closed, so each captured frame still ends in exactly one outcome.
 """
 
 from __future__ import annotations
@@ -37,11 +47,14 @@ from enachi_ros.core.packets import encode_packets
 from enachi_ros.core.quantize import quantize
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.diagnostics import OK, WARN, Health
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
-from enachi_ros.ros.params import ARTIFACT_DIR, MODEL, ROBOT_ID, Param
-from enachi_ros.ros.physical import DEVICE_PARAMS, device_from
+from enachi_ros.ros.params import ARTIFACT_DIR, MAX_STAMP_SKEW, MODEL, ROBOT_ID, Param
+from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from
+from enachi_ros.ros.rejects import InputError, below, finite
 from enachi_ros.ros.spin import spin_node
+from enachi_ros.ros.validation import check_decision, check_edge_result, check_robot, check_stamp
 
 PARAMS = (
     ROBOT_ID,
@@ -71,7 +84,9 @@ PARAMS = (
         high=10.0,
     ),
     Param("threads", 1, "torch CPU threads", low=1, high=64),
+    MAX_STAMP_SKEW,
     *DEVICE_PARAMS,
+    *RADIO_PARAMS,
 )
 
 
@@ -90,12 +105,15 @@ class HeadNode(ManagedNode):
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         self.ledger = Ledger(grace_s=self.p["grace_s"])
         self.decision: SchedulerDecision | None = None
-        self.decision_at = -1e9
+        self.decision_at = -1e9  # ROS time of the last valid decision
+        self.edge_since = 0.0  # ROS time the edge became reachable
+        self.no_decision_warned_at = -1e9
+        self.decision_requests = 0
+        self.stamp_flagged = False
         self.labels: dict[tuple[int, int], int] = {}
         self.next_task = 0
         self.edge_alive = False
         self.missed_in_row = 0
-        self.rejected_images = 0
         self.awaiting_image: dict[tuple[int, int], float] = {}  # capture records without image
         self.images_seen: dict[tuple[int, int], None] = {}  # recent image stamps (ordered set)
         self.pub_task = self.create_publisher(
@@ -103,11 +121,13 @@ class HeadNode(ManagedNode):
         )
         self.pub_outcome = self.create_publisher(InferenceResult, topics.OUTCOME, qos.outcome_qos())
         self.pub_energy = self.create_publisher(EnergyReport, topics.ENERGY, qos.report_qos())
+        self.pub_request = self.create_publisher(Header, topics.DECISION_REQUEST,
+                                                 qos.local_reliable_qos(5))
         self.create_subscription(Image, topics.IMAGE, self._on_image, qos.camera_qos())
         self.create_subscription(
             GroundTruth, topics.GROUND_TRUTH, self._on_label, qos.capture_record_qos()
         )
-        self.create_subscription(
+        self.decision_sub = self.create_subscription(
             SchedulerDecisionArray, topics.DECISIONS, self._on_decisions, qos.decision_qos()
         )
         self.create_subscription(InferenceResult, topics.RESULT, self._on_result, qos.result_qos())
@@ -122,26 +142,58 @@ class HeadNode(ManagedNode):
 
     def activate_node(self) -> None:
         self.create_timer(0.02, self._close_due)
+        self.create_timer(0.25, self._watch_decisions)
+
+    def deactivate_node(self) -> None:
+        """Close every open task (and every capture record still waiting for its image) as
+        dropped: each captured frame ends in exactly one outcome, even when the robot stops."""
+        now = self.now()
+        for key in list(self.awaiting_image):
+            self._drop_unseen(key, now, "robot stopped before the frame's image arrived")
+        self.awaiting_image.clear()
+        for task_id in list(self.ledger.open):
+            self._record(self.ledger.close(task_id), DROPPED,
+                         "robot stopped before the task's outcome", now)
+
+    def now(self) -> float:
+        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
+        return self.get_clock().now().nanoseconds * 1e-9
 
     # --- inputs -------------------------------------------------------------------------
     def _on_label(self, msg: GroundTruth) -> None:
         """The camera's reliable capture record (one per frame, label -1 if unknown): a frame
         whose best-effort image never reaches the head still gets its outcome (a drop)."""
+        try:
+            label = int(msg.label)
+            if label != -1:
+                below("label", label, len(self.runtime.class_names))
+        except InputError as exc:
+            self.rejects.reject(topics.GROUND_TRUTH, exc, "capture record")
+            return
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        self.labels[key] = int(msg.label)
+        self.labels[key] = label
         if key not in self.images_seen:
-            self.awaiting_image[key] = time.time()
+            self.awaiting_image[key] = self.now()
         if len(self.labels) > 1000:
             self.labels.pop(next(iter(self.labels)))
 
     def _on_decisions(self, msg: SchedulerDecisionArray) -> None:
+        """This robot's decision, if valid; an invalid one is counted and ignored: the robot
+        keeps its last valid decision (or runs locally once that is stale)."""
         for d in msg.decisions:
-            if d.robot_id == self.robot_id:
-                self.decision, self.decision_at = d, time.monotonic()
+            if d.robot_id != self.robot_id:
+                continue
+            try:
+                check_decision(d, self.runtime.name, self.runtime.n_splits, self.p["p_max_w"])
+            except InputError as exc:
+                self.rejects.reject(topics.DECISIONS, exc, "decision")
+                continue
+            self.decision, self.decision_at = d, self.now()
 
     def _on_heartbeat(self, _msg: Header) -> None:
         if not self.edge_alive:
             self.get_logger().info("edge reachable")
+            self.edge_since = self.now()
         self.edge_alive = True
         self.missed_in_row = 0
 
@@ -150,8 +202,22 @@ class HeadNode(ManagedNode):
             self.get_logger().warn("edge liveliness lost: falling back to device-only")
             self.edge_alive = False
 
+    def _sent_task(self, task_id: int) -> Task:
+        """The open task ``task_id`` that this robot sent to the edge (InputError otherwise)."""
+        task = self.ledger.open.get(int(task_id))
+        if task is None:
+            self.ledger.on_result(int(task_id), {}, 0.0)  # counts it as late or unknown
+        if task is None or task.packets_total == 0:
+            raise InputError("task_id", int(task_id), "an open task sent to the edge")
+        return task
+
     def _on_result(self, msg: InferenceResult) -> None:
-        if msg.robot_id != self.robot_id:
+        try:
+            task = self._sent_task(msg.task_id)
+            check_edge_result(msg, self.robot_id, len(self.runtime.class_names),
+                              task.packets_total, task.split_index, task.stamp_key)
+        except InputError as exc:
+            self.rejects.reject(topics.RESULT, exc, "edge result")
             return
         self.missed_in_row = 0
         result = {
@@ -164,21 +230,47 @@ class HeadNode(ManagedNode):
             "bytes_received": int(msg.bytes_received),
             "latency_tail_s": float(msg.latency_tail_s),
         }
-        self.ledger.on_result(int(msg.task_id), result, time.time())
+        self.ledger.on_result(int(msg.task_id), result, self.now())
 
     def _on_energy(self, msg: EnergyReport) -> None:
+        """The transmitter's report of a task this robot sent: its compute part must be the
+        head's, its transmit part at most p_max over the task's deadline."""
+        try:
+            check_robot("robot_id", msg.robot_id, self.robot_id)
+            task = self._open_energy_task(msg.task_id)
+            if task is None:
+                return  # the head's own report of a local or skipped task (already closed)
+            window = task.deadline_s - task.capture_s
+            finite("transmit_energy_j", msg.transmit_energy_j, 0.0, self.p["p_max_w"] * window)
+            finite("compute_energy_j", msg.compute_energy_j, 0.0,
+                   task.compute_energy_j * (1 + 1e-4) + 1e-9)
+            total = finite("total_energy_j", msg.total_energy_j, 0.0,
+                           task.compute_energy_j + self.p["p_max_w"] * window + 1e-6)
+        except InputError as exc:
+            self.rejects.reject(topics.ENERGY, exc, "energy report")
+            return
         self.ledger.on_energy(
             int(msg.task_id),
             {
-                "total_energy_j": float(msg.total_energy_j),
+                "total_energy_j": total,
                 "bytes_sent": int(msg.bytes_sent),
                 "packets_sent": int(msg.packets_sent),
-                "air_s": float(msg.slots_used) * (self.decision.slot_s if self.decision else 1e-3),
+                "air_s": float(msg.slots_used) * task.slot_s,
             },
         )
 
+    def _open_energy_task(self, task_id: int) -> Task | None:
+        task = self.ledger.open.get(int(task_id))
+        if task is None:
+            if int(task_id) in self.ledger.closed:
+                return None
+            raise InputError("task_id", int(task_id), "a task of this robot")
+        if task.packets_total == 0:
+            raise InputError("task_id", int(task_id), "a task sent to the edge")
+        return task
+
     def _on_image(self, msg: Image) -> None:
-        now = time.time()
+        now = self.now()
         capture = to_seconds(msg.header.stamp)
         task = Task(self.next_task, capture, 0.0, received_s=now)
         task.stamp_key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
@@ -188,18 +280,17 @@ class HeadNode(ManagedNode):
         if len(self.images_seen) > 1000:
             self.images_seen.pop(next(iter(self.images_seen)))
         try:
+            self._check_capture_stamp(msg.header.stamp, now)
             image = image_to_array(msg)
             if image.shape != self.runtime.input_shape:
                 c, h, w = self.runtime.input_shape
                 raise ValueError(f"image: expected {w}x{h} with {c} channel(s) (the model's "
                                  f"input), got {msg.width}x{msg.height} {msg.encoding!r}")
         except ValueError as exc:
-            self.rejected_images += 1
-            self.get_logger().warn(f"image rejected ({self.rejected_images} so far): {exc}",
-                                   throttle_duration_sec=2.0)
+            self.rejects.reject(topics.IMAGE, exc, "image")
             task.deadline_s = capture + self.p["deadline_s"]
             self.ledger.capture(task)
-            self._record(self.ledger.close(task.task_id), DROPPED, f"malformed image: {exc}", now)
+            self._record(self.ledger.close(task.task_id), DROPPED, f"image rejected: {exc}", now)
             return
         decision, why = self._usable_decision()
         task.deadline_s = capture + (decision.deadline_s if decision else self.p["deadline_s"])
@@ -217,7 +308,61 @@ class HeadNode(ManagedNode):
             return
         self._run_head(task, image, decision, msg.header)
 
+    def _check_capture_stamp(self, stamp, now: float) -> None:
+        """A capture stamp far from this node's clock (a camera on simulated time and a robot on
+        the system clock, or the reverse) makes every deadline meaningless: the first one is
+        flagged with an error that says what to check, each is counted and its frame dropped."""
+        try:
+            check_stamp("header.stamp", stamp, now, self.p["max_stamp_skew_s"])
+        except InputError as exc:
+            if not self.stamp_flagged:
+                self.stamp_flagged = True
+                self.get_logger().error(
+                    f"frame stamp {to_seconds(stamp):.3f} s is {to_seconds(stamp) - now:+.3f} s "
+                    f"from this node's ROS clock ({now:.3f} s, use_sim_time="
+                    f"{self.get_parameter('use_sim_time').value}): set use_sim_time the same on "
+                    "the camera (or simulator) and on the fleet; such frames are dropped "
+                    "(flagged once, counted on /diagnostics)")
+            raise exc
+
     # --- decisions and fallbacks ----------------------------------------------------------
+    def _watch_decisions(self) -> None:
+        """A robot that hears the edge but holds no valid decision for ``decision_timeout_s``
+        says so (log, /diagnostics) and asks the scheduler to publish the current decisions
+        again; if the decision topic has no matched publisher, it re-creates its subscription
+        (a lost discovery match is otherwise never repaired)."""
+        now = self.now()
+        wait = self.p["decision_timeout_s"]
+        if not self.edge_alive or now - max(self.decision_at, self.edge_since) <= wait:
+            return
+        if now - self.no_decision_warned_at >= 5.0:
+            self.no_decision_warned_at = now
+            self.get_logger().warn(
+                f"edge reachable but no valid scheduler decision for "
+                f"{now - max(self.decision_at, self.edge_since):.1f} s: frames run locally; "
+                f"asking the scheduler again ({self.decision_requests} requests so far)")
+        request = Header(frame_id=self.robot_id)
+        request.stamp = self.get_clock().now().to_msg()
+        self.pub_request.publish(request)
+        self.decision_requests += 1
+        if self.decision_sub.get_publisher_count() == 0:
+            self.destroy_subscription(self.decision_sub)
+            self.decision_sub = self.create_subscription(
+                SchedulerDecisionArray, topics.DECISIONS, self._on_decisions,
+                qos.decision_qos())
+
+    def health(self) -> Health:
+        """WARN while the edge is reachable but no valid decision is held."""
+        values = {"edge_reachable": self.edge_alive, "decision_requests": self.decision_requests,
+                  "open_tasks": len(self.ledger.open)}
+        now = self.now()
+        age = now - self.decision_at
+        values["decision_age_s"] = round(age, 3) if self.decision is not None else "none"
+        if self.edge_alive and now - max(self.decision_at, self.edge_since) > \
+                self.p["decision_timeout_s"]:
+            return WARN, "edge reachable but no valid scheduler decision: running locally", values
+        return OK, "", values
+
     def _usable_decision(self) -> tuple[SchedulerDecision | None, str]:
         if not self.edge_alive:
             return None, "edge unreachable (no heartbeat / liveliness lost)"
@@ -225,10 +370,14 @@ class HeadNode(ManagedNode):
             return None, f"edge unreachable ({self.missed_in_row} tasks without a result)"
         if self.decision is None:
             return None, "no scheduler decision received yet"
-        age = time.monotonic() - self.decision_at
+        age = self.now() - self.decision_at
         if age > self.p["decision_timeout_s"]:
             return None, f"stale decision ({age:.2f} s old)"
-        return self.decision, ""
+        d = self.decision
+        if not d.skip and self.runtime.kind(d.split_index) != "device_only" and (
+                d.bandwidth_hz <= 0 or d.window_slots == 0):
+            return None, "decision leaves no uplink (bandwidth or window 0)"
+        return d, ""
 
     def _skip(self, task: Task, d: SchedulerDecision, now: float) -> None:
         """The scheduler skipped this frame: no inference; report zero energy so the virtual
@@ -283,7 +432,7 @@ class HeadNode(ManagedNode):
             self.ledger.close(task.task_id),
             LOCAL_FALLBACK,
             reason,
-            time.time(),
+            self.now(),
             modeled_head_s=float(head_time_s(cpu, self.device)),
         )
 
@@ -296,7 +445,7 @@ class HeadNode(ManagedNode):
         task.head_latency_s = time.perf_counter() - t0
         task.compute_energy_j = float(compute_energy_j(cpu, self.device))
         task.split_index, task.policy, task.frame_index = d.split_index, d.policy, d.frame_index
-        task.packets_total = len(payloads)
+        task.packets_total, task.slot_s = len(payloads), float(d.slot_s)
         out = EncodedTask(robot_id=self.robot_id, task_id=task.task_id, frame_index=d.frame_index)
         out.header = header
         out.deadline = to_time(task.deadline_s)
@@ -319,19 +468,23 @@ class HeadNode(ManagedNode):
         self.pub_task.publish(out)
 
     # --- outcomes -------------------------------------------------------------------------
+    def _drop_unseen(self, key: tuple[int, int], now: float, reason: str) -> None:
+        """The outcome of a frame known only by its capture record."""
+        capture = key[0] + key[1] * 1e-9
+        task = Task(self.next_task, capture, capture + self.p["deadline_s"], received_s=now)
+        task.stamp_key = key
+        self.next_task += 1
+        self.ledger.capture(task)
+        self._record(self.ledger.close(task.task_id), DROPPED, reason, now)
+
     def _close_due(self) -> None:
-        now = time.time()
+        now = self.now()
         wait = self.p["deadline_s"] + self.p["grace_s"]
         for key, seen_at in list(self.awaiting_image.items()):
             if now - seen_at > wait:  # captured, but its image was lost on the way to the head
                 del self.awaiting_image[key]
-                capture = key[0] + key[1] * 1e-9
-                task = Task(self.next_task, capture, capture + self.p["deadline_s"], received_s=now)
-                task.stamp_key = key
-                self.next_task += 1
-                self.ledger.capture(task)
-                reason = "image lost between camera and head (capture record only)"
-                self._record(self.ledger.close(task.task_id), DROPPED, reason, now)
+                self._drop_unseen(key, now,
+                                  "image lost between camera and head (capture record only)")
         for task, kind, reason in self.ledger.due(now):
             if kind == DROPPED and task.result is None:
                 self.missed_in_row += 1

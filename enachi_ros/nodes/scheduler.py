@@ -17,6 +17,7 @@ from enachi_interfaces.msg import (
     SchedulerDecision,
     SchedulerDecisionArray,
 )
+from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
 from enachi_ros.core.channel import ChannelEstimator, path_gain
@@ -24,8 +25,9 @@ from enachi_ros.core.policies import POLICY_NAMES, FrameState, make_policy
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.ros import qos, topics
+from enachi_ros.ros.diagnostics import OK, Health
 from enachi_ros.ros.lifecycle import ManagedNode
-from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param
+from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, TASK_ID_WINDOW, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -34,7 +36,7 @@ from enachi_ros.ros.physical import (
     device_from,
     radio_from,
 )
-from enachi_ros.ros.rejects import InputError
+from enachi_ros.ros.rejects import InputError, one_of
 from enachi_ros.ros.spin import spin_node
 from enachi_ros.ros.validation import check_channel_report, check_energy_report, check_task_id
 
@@ -88,8 +90,7 @@ PARAMS = (
     Param("compute_energy_margin", 3.0, "an energy report may claim up to this times the "
           "profiled compute energy of the whole model (plus p_max over the deadline)",
           low=1.0, high=100.0),
-    Param("task_id_window", 1000, "an energy report's task id may be at most this far ahead "
-          "of the highest one seen from its robot", low=1),
+    TASK_ID_WINDOW,
     *RADIO_PARAMS,
     *DEVICE_PARAMS,
     *CHANNEL_PARAMS,
@@ -145,6 +146,11 @@ class SchedulerNode(ManagedNode):
         self.pub = self.create_publisher(
             SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos()
         )
+        self.last_array: SchedulerDecisionArray | None = None
+        self.republished_at = -1e9
+        self.requests = 0
+        self.create_subscription(Header, topics.DECISION_REQUEST, self._on_request,
+                                 qos.local_reliable_qos(5))
         for i, rid in enumerate(self.robot_ids):
             self.create_subscription(
                 EnergyReport,
@@ -210,6 +216,27 @@ class SchedulerNode(ManagedNode):
         if distance > 0:
             self.distances[i] = distance
 
+    def _on_request(self, msg: Header) -> None:
+        """A robot that hears the edge but holds no valid decision asks for the current one:
+        publish the last array again (at most every 0.1 s; the robots ask every 0.25 s)."""
+        try:
+            one_of("frame_id", msg.frame_id, self.robot_ids)  # the asking robot
+        except InputError as exc:
+            self.rejects.reject(topics.DECISION_REQUEST, exc, "decision request")
+            return
+        self.requests += 1
+        if self.requests == 1 or self.requests % 50 == 0:
+            self.get_logger().warn(f"{msg.frame_id} holds no valid decision and asked for the "
+                                   f"current one ({self.requests} requests so far)")
+        now = time.monotonic()
+        if self.last_array is not None and now - self.republished_at >= 0.1:
+            self.republished_at = now
+            self.pub.publish(self.last_array)
+
+    def health(self) -> Health:
+        return OK, "", {"frame_index": self.frame_index, "decision_requests": self.requests,
+                        "energy_reports": self.reports_received}
+
     def decide(self):
         """One frame's decisions from the current state (also used by tests and benches)."""
         state = FrameState(
@@ -264,6 +291,7 @@ class SchedulerNode(ManagedNode):
             m.window_slots = int(d.window_slots[i])
             out.decisions.append(m)
         self.pub.publish(out)
+        self.last_array = out
         self.frame_index += 1
 
 

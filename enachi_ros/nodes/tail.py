@@ -11,12 +11,19 @@ arriving during one. At the window end the result is produced from whatever arri
 decision asked for a full transmission (``partial_ok`` false: the edge needs every packet), in
 which case an incomplete task gets no prediction (outcome dropped, with the packet count): the
 scoring rule of ``core.scoring``.
-Malformed packets are rejected and counted.
+Every packet is validated before it touches a buffer (``ros.validation.check_packet``: the
+robot of its topic, this edge's model, the split's feature shape and packet count, every payload
+field; its stamps against the node's clock; its task id within a window of the robot's counter;
+at most ``max_open_tasks`` open tasks per robot); a rejected one is counted per field and never
+sizes an allocation. A task is keyed by robot, task id and capture stamp, so forged packets that
+reuse a robot's future task id cannot make its real packets look late. Deadlines use the node's
+ROS clock (simulated time under ``use_sim_time``).
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -37,16 +44,20 @@ from enachi_ros.core.packets import Reassembler
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.lifecycle import ManagedNode
-from enachi_ros.ros.messages import payload_from_msg, to_seconds
+from enachi_ros.ros.messages import to_seconds
 from enachi_ros.ros.params import (
     ARTIFACT_DIR,
     FEATURE_QUEUE,
+    MAX_STAMP_SKEW,
     MODEL,
     ROBOT_IDS,
+    TASK_ID_WINDOW,
     Param,
 )
 from enachi_ros.ros.physical import RADIO_PARAMS
+from enachi_ros.ros.rejects import InputError, finite, one_of
 from enachi_ros.ros.spin import spin_node
+from enachi_ros.ros.validation import MAX_DEADLINE_S, check_packet, check_stamp, check_task_id
 
 PARAMS = (
     ROBOT_IDS,
@@ -63,9 +74,16 @@ PARAMS = (
     Param("feedback_repeats", 2, "STOP is sent this many times (lossy links)", low=1, high=10),
     Param("heartbeat_period_s", 0.2, "edge heartbeat period (liveliness) (s)", low=0.01, high=10.0),
     Param("threads", 1, "torch CPU threads", low=1, high=64),
+    Param("max_open_tasks", 32, "open tasks per robot; packets of further tasks are rejected",
+          low=1, high=10000),
+    MAX_STAMP_SKEW,
+    TASK_ID_WINDOW,
     *FEATURE_QUEUE,
     *RADIO_PARAMS,
 )
+
+
+TaskKey = tuple[str, int, int]  # robot, task id, capture stamp (ns)
 
 
 @dataclass
@@ -86,6 +104,7 @@ class _Task:
     probs_bytes: int = 0  # and their payload bytes
     tail_s: float = 0.0
     probs: np.ndarray | None = field(default=None, repr=False)
+    stamp: object = None  # the capture stamp, echoed in the result (the robot checks it)
 
 
 class TailNode(ManagedNode):
@@ -104,10 +123,11 @@ class TailNode(ManagedNode):
         for split in range(self.runtime.n_splits):  # trace every tail now, not at a deadline
             if self.runtime.kind(split) != "device_only":
                 self.runtime.tail_module(split)
-        self.tasks: dict[tuple[str, int], _Task] = {}
-        self.finished: dict[tuple[str, int], float] = {}
+        self.tasks: dict[TaskKey, _Task] = {}
+        self.finished: OrderedDict[TaskKey, None] = OrderedDict()
+        self.highest_task: dict[str, int] = {}
+        self.n_packets: dict[tuple[int, int], int] = {}  # (split, bits) -> packet count
         self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
-        self.malformed = 0
         self.late_packets = 0
         self.results = 0
         # The batched tail runs on a worker thread: a pass of the camera model takes 20-70 ms
@@ -161,52 +181,82 @@ class TailNode(ManagedNode):
         self.heartbeat.publish(h)
 
     def _on_decisions(self, msg: SchedulerDecisionArray) -> None:
+        """The tail uses a decision's early-stop settings (threshold, progressive, partial_ok)
+        for the robot's tasks of that frame; decisions for robots it does not serve or with a
+        threshold outside [-1, 1] are rejected."""
         for d in msg.decisions:
+            try:
+                one_of("robot_id", d.robot_id, self.p["robot_ids"])
+                finite("entropy_threshold", d.entropy_threshold, -1.0, 1.0)
+            except InputError as exc:
+                self.rejects.reject(topics.DECISIONS, exc, "decision")
+                continue
             self.decisions[(d.robot_id, int(d.frame_index))] = d
         if len(self.decisions) > 2000:
             for key in list(self.decisions)[:1000]:
                 del self.decisions[key]
 
+    def now(self) -> float:
+        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _packets_of(self, split: int, bits: int) -> int:
+        key = (split, bits)
+        if key not in self.n_packets:
+            self.n_packets[key] = len(self.runtime.layouts(split, bits))
+        return self.n_packets[key]
+
     def _on_packet(self, rid: str, msg: FeaturePacket) -> None:
-        key = (rid, int(msg.task_id))
+        topic = topics.robot_topic(rid, topics.FEATURES)
+        try:
+            self._take_packet(rid, msg)
+        except ValueError as exc:
+            self.rejects.reject(topic, exc, "feature packet")
+
+    def _take_packet(self, rid: str, msg: FeaturePacket) -> None:
+        key = (rid, int(msg.task_id), msg.header.stamp.sec * 1_000_000_000
+               + msg.header.stamp.nanosec)
         if key in self.finished:
             self.late_packets += 1
             return
-        try:
-            if msg.robot_id != rid:
-                raise ValueError(f"robot_id: expected {rid!r} on this topic, got {msg.robot_id!r}")
-            if msg.split_index >= self.runtime.n_splits:
-                raise ValueError(
-                    f"split_index: expected < {self.runtime.n_splits}, got {msg.split_index}"
-                )
-            payload = payload_from_msg(msg)
-            task = self.tasks.get(key)
-            if task is None:
-                shape = tuple(int(v) for v in msg.shape)
-                task = _Task(
-                    rid,
-                    int(msg.task_id),
-                    int(msg.frame_index),
-                    int(msg.split_index),
-                    Reassembler(shape, self.runtime.channel_mean(msg.split_index)),
-                    int(msg.packet_count),
-                    to_seconds(msg.deadline),
-                    to_seconds(msg.header.stamp),
-                    self.runtime.checkpoints(int(msg.split_index), int(msg.packet_count)),
-                )
-                self.tasks[key] = task
-            if task.buffer.add(payload):
-                task.bytes_received += len(msg.data)
-                task.fresh = True
-                task.dirty = task.dirty or task.buffer.received_count in task.checkpoints
-                if self.stepper.is_canceled():
-                    self.stepper.reset()
-        except ValueError as exc:
-            self.malformed += 1
-            self.get_logger().warn(
-                f"malformed packet from {rid} rejected ({self.malformed} so far): {exc}",
-                throttle_duration_sec=2.0,
-            )
+        payload = check_packet(msg, rid, self.runtime.name, self.runtime.kind,
+                               lambda s: self.runtime.artifact.split(s).feature_shape,
+                               self._packets_of, self.runtime.n_splits)
+        task = self.tasks.get(key)
+        if task is None:
+            task = self._open_task(rid, key, msg)
+        elif (int(msg.split_index), int(msg.packet_count)) != (task.split, task.total):
+            raise InputError("split_index", int(msg.split_index),
+                             f"{task.split} with {task.total} packets (the task's first packet)")
+        if task.buffer.add(payload):
+            task.bytes_received += len(msg.data)
+            task.fresh = True
+            task.dirty = task.dirty or task.buffer.received_count in task.checkpoints
+            if self.stepper.is_canceled():
+                self.stepper.reset()
+
+    def _open_task(self, rid: str, key: TaskKey, msg: FeaturePacket) -> _Task:
+        """A new task from its first packet (validated: nothing is sized by the sender)."""
+        now = self.now()
+        capture = check_stamp("header.stamp", msg.header.stamp, now, self.p["max_stamp_skew_s"])
+        deadline = to_seconds(msg.deadline)
+        if not 0.0 < deadline - capture <= MAX_DEADLINE_S:
+            raise InputError("deadline", round(deadline, 3), f"in (capture, capture + "
+                             f"{MAX_DEADLINE_S:g} s] (capture {capture:.3f} s)")
+        task_id = check_task_id(key[1], self.highest_task.get(rid), self.p["task_id_window"])
+        if sum(1 for t in self.tasks.values() if t.robot_id == rid) >= self.p["max_open_tasks"]:
+            raise InputError("task_id", task_id, f"a slot among the {self.p['max_open_tasks']} "
+                             f"open tasks of {rid} (all taken)")
+        self.highest_task[rid] = max(task_id, self.highest_task.get(rid, 0))
+        split = int(msg.split_index)
+        task = _Task(rid, task_id, int(msg.frame_index), split,
+                     Reassembler(tuple(int(v) for v in msg.shape),
+                                 self.runtime.channel_mean(split)),
+                     int(msg.packet_count), deadline, capture,
+                     self.runtime.checkpoints(split, int(msg.packet_count)))
+        task.stamp = msg.header.stamp
+        self.tasks[key] = task
+        return task
 
     def _theta(self, task: _Task) -> tuple[float, bool]:
         d = self.decisions.get((task.robot_id, task.frame_index))
@@ -227,7 +277,7 @@ class TailNode(ManagedNode):
         if self.inflight is not None and self.inflight.done():
             self._apply(self.inflight.result())
             self.inflight = None
-        now = time.time()
+        now = self.now()
         fb = self.p["feedback_s"]
         if self.inflight is None:
             self._submit(now, fb)
@@ -309,12 +359,11 @@ class TailNode(ManagedNode):
         self.cleanup_node()
         return super().destroy_node()
 
-    def _finish(self, key: tuple[str, int], task: _Task, outcome: int, reason: str) -> None:
+    def _finish(self, key: TaskKey, task: _Task, outcome: int, reason: str) -> None:
         del self.tasks[key]
-        self.finished[key] = time.time()
+        self.finished[key] = None
         if len(self.finished) > 5000:
-            for k in list(self.finished)[:2500]:
-                del self.finished[k]
+            self.finished.popitem(last=False)
         stamp = self.get_clock().now().to_msg()
         if outcome == EDGE_EARLY_STOP or task.buffer.received_count < task.total:
             fb = TaskFeedback(
@@ -336,6 +385,7 @@ class TailNode(ManagedNode):
             reason=reason,
         )
         r.header.stamp = stamp
+        r.capture_stamp = task.stamp
         r.class_id = cls
         r.label = self.runtime.class_names[cls] if cls >= 0 else ""
         r.confidence = float(probs[cls]) if cls >= 0 else 0.0
@@ -346,7 +396,7 @@ class TailNode(ManagedNode):
         r.packets_total = task.total
         r.bytes_received = task.probs_bytes
         r.latency_tail_s = task.tail_s
-        r.deadline_met = time.time() <= task.deadline_s
+        r.deadline_met = self.now() <= task.deadline_s
         self.pub_result[task.robot_id].publish(r)
         self.results += 1
 

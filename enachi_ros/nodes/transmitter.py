@@ -10,12 +10,16 @@ edge ends the task at once; at the window end the task ends anyway. Then it repo
 
 Replace the emulation by a real link with ``radio_emulation:=false``: packets are published as
 the rate allows and the network loses what it loses.
+
+Every encoded task and every feedback message is validated first (``check_encoded_task``: the
+robot, the decision's radio fields, the packets' ids and count, the stamps against the node's
+clock); a rejected one is counted per field and ignored. Slots run on the node's ROS clock
+(simulated time under use_sim_time).
 """
 
 from __future__ import annotations
 
 import collections
-import time
 
 import numpy as np
 from enachi_interfaces.msg import (
@@ -32,7 +36,7 @@ from enachi_ros.core.link import EmulatedLink, RealLink, Uplink
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import to_seconds
-from enachi_ros.ros.params import FEATURE_QUEUE, MODEL, ROBOT_ID, Param
+from enachi_ros.ros.params import FEATURE_QUEUE, MAX_STAMP_SKEW, MODEL, ROBOT_ID, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -41,7 +45,9 @@ from enachi_ros.ros.physical import (
     device_from,
     radio_from,
 )
+from enachi_ros.ros.rejects import InputError, one_of
 from enachi_ros.ros.spin import spin_node
+from enachi_ros.ros.validation import check_encoded_task, check_robot
 
 PARAMS = (
     ROBOT_ID,
@@ -57,6 +63,9 @@ PARAMS = (
         high=1000,
     ),
     Param("tick_s", 0.002, "how often emulated slots are advanced (s)", low=0.0005, high=0.1),
+    Param("max_queued_tasks", 8, "tasks waiting for the radio; further ones are rejected",
+          low=1, high=1000),
+    MAX_STAMP_SKEW,
     *FEATURE_QUEUE,
     *RADIO_PARAMS,
     *DEVICE_PARAMS,
@@ -97,7 +106,6 @@ class TransmitterNode(ManagedNode):
         )
         self.queue: collections.deque[EncodedTask] = collections.deque()
         self.active: _Active | None = None
-        self.rejected = 0
         self.pub_features = self.create_publisher(
             FeaturePacket,
             topics.FEATURES,
@@ -121,21 +129,32 @@ class TransmitterNode(ManagedNode):
         self.queue.clear()
         self.active = None
 
+    def now(self) -> float:
+        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
     def _on_task(self, msg: EncodedTask) -> None:
-        if not msg.packets or msg.decision.bandwidth_hz <= 0 or msg.decision.window_slots == 0:
-            self.rejected += 1
-            self.get_logger().warn(
-                f"task {msg.task_id} rejected: expected packets, bandwidth_hz > 0 and "
-                f"window_slots > 0 (got {len(msg.packets)}, {msg.decision.bandwidth_hz}, "
-                f"{msg.decision.window_slots})"
-            )
-            self._report(msg, None)
+        try:
+            check_encoded_task(msg, self.robot_id, self.p["p_max_w"], self.now(),
+                               self.p["max_stamp_skew_s"])
+            if len(self.queue) >= self.p["max_queued_tasks"]:
+                raise InputError("task_id", int(msg.task_id), f"room in the queue of "
+                                 f"{self.p['max_queued_tasks']} tasks (full)")
+        except InputError as exc:
+            self.rejects.reject(topics.ENCODED, exc, "encoded task")
             return
         self.queue.append(msg)
         if self.ticker.is_canceled():
             self.ticker.reset()
 
     def _on_feedback(self, msg: TaskFeedback) -> None:
+        try:
+            check_robot("robot_id", msg.robot_id, self.robot_id)
+            one_of("command", int(msg.command),
+                   (TaskFeedback.COMMAND_CONTINUE, TaskFeedback.COMMAND_STOP))
+        except InputError as exc:
+            self.rejects.reject(topics.FEEDBACK, exc, "feedback")
+            return
         a = self.active
         if (
             a is not None
@@ -172,11 +191,11 @@ class TransmitterNode(ManagedNode):
         # The robot's head runs device_slowdown times slower than this machine: the window
         # opens after the modeled head time (the real head time is usually shorter).
         capture = to_seconds(msg.header.stamp)
-        start = max(time.time(), capture + float(head_time_s(msg.head_cpu_s, self.device)))
+        start = max(self.now(), capture + float(head_time_s(msg.head_cpu_s, self.device)))
         return _Active(msg, link, start)
 
     def _tick(self) -> None:
-        now = time.time()
+        now = self.now()
         if self.active is None and self.queue:
             self.active = self._start(self.queue.popleft())
         a = self.active

@@ -75,7 +75,7 @@ class ManagedNode(LifecycleNode):
         self.rejects = InputRejects(self.get_logger().warn)
         self.diagnostics = NodeDiagnostics(
             self, self.rejects, hardware_id=lambda: str(self.p.get("robot_id") or "edge"),
-            health=self.health, state=lambda: self.state_label)
+            health=self._health, state=lambda: self.state_label)
         # steady clock: health keeps flowing when a simulated /clock stops
         super().create_timer(DIAGNOSTICS_PERIOD_S, self.diagnostics.publish,
                              clock=Clock(clock_type=ClockType.STEADY_TIME))
@@ -177,6 +177,12 @@ class ManagedNode(LifecycleNode):
         while io:
             kind, handle = io.pop()
             destroy[kind](handle)
+
+    def _health(self) -> Health:
+        # a subclass's health reads what configure built: only once configured
+        if self.state_label in (ACTIVE, INACTIVE):
+            return self.health()
+        return OK, self.state_label, {}
 
     def _safely(self, what: str, step: Any) -> bool:
         try:

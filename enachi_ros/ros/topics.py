@@ -17,6 +17,9 @@ ENERGY = "enachi/energy"  # EnergyReport, robot -> scheduler
 CHANNEL = "enachi/channel"  # ChannelReport, robot -> scheduler
 DECISIONS = "/enachi/decisions"  # SchedulerDecisionArray, scheduler -> all
 EDGE_ALIVE = "/enachi/edge_alive"  # std_msgs/Header heartbeat with a liveliness lease
+# std_msgs/Header, frame_id = robot id: a robot that hears the edge but holds no valid decision
+# asks the scheduler to publish the current decisions again
+DECISION_REQUEST = "/enachi/decision_request"
 
 
 def robot_topic(robot_id: str, relative: str) -> str:

@@ -121,6 +121,42 @@ def check_edge_result(msg: Any, robot_id: str, n_classes: int, packets_total: in
     finite("latency_tail_s", msg.latency_tail_s, 0.0, MAX_DEADLINE_S)
 
 
+def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, now_s: float,
+                       max_skew_s: float) -> None:
+    """An EncodedTask (head -> transmitter): what the transmitter uses of it."""
+    check_robot("robot_id", msg.robot_id, robot_id)
+    capture = check_stamp("header.stamp", msg.header.stamp, now_s, max_skew_s)
+    deadline = to_seconds(msg.deadline)
+    if not 0.0 < deadline - capture <= MAX_DEADLINE_S:
+        raise InputError("deadline", round(deadline, 3),
+                         f"in (capture, capture + {MAX_DEADLINE_S:g} s]")
+    finite("head_cpu_s", msg.head_cpu_s, 0.0, MAX_DEADLINE_S)
+    finite("compute_energy_j", msg.compute_energy_j, 0.0, 1e3)
+    d = msg.decision
+    check_robot("decision.robot_id", d.robot_id, robot_id)
+    one_of("decision.power_law", d.power_law, POWER_LAWS)
+    finite("decision.bandwidth_hz", d.bandwidth_hz, 1e-3, MAX_BANDWIDTH_HZ)
+    finite("decision.reference_power_w", d.reference_power_w, 0.0, p_max_w)
+    finite("decision.channel_gain", d.channel_gain, 0.0, 1.0)
+    slot = finite("decision.slot_s", d.slot_s, 1e-6, MAX_DEADLINE_S)
+    if not 1 <= int(d.window_slots) <= math.ceil(MAX_DEADLINE_S / slot):
+        raise InputError("decision.window_slots", int(d.window_slots),
+                         f"in [1, {math.ceil(MAX_DEADLINE_S / slot)}]")
+    if not 1 <= len(msg.packets) <= 65535:
+        raise InputError("packets", len(msg.packets), "1 to 65535 packets")
+    indices = set()
+    for p in msg.packets:
+        if p.robot_id != robot_id or int(p.task_id) != int(msg.task_id):
+            raise InputError("packets.task_id", int(p.task_id), f"{int(msg.task_id)} of "
+                             f"{robot_id!r} (the task's)")
+        if int(p.packet_count) != len(msg.packets) or int(p.packet_index) >= len(msg.packets):
+            raise InputError("packets.packet_index", int(p.packet_index),
+                             f"< packet_count = {len(msg.packets)} packets")
+        indices.add(int(p.packet_index))
+    if len(indices) != len(msg.packets):
+        raise InputError("packets.packet_index", sorted(indices)[:5], "distinct indices")
+
+
 # ----------------------------------------------------------------------------- edge side
 def check_packet(msg: Any, robot_id: str, model_name: str, kind_of: Any,
                  feature_shape: Any, n_packets: Any, n_splits: int) -> PacketPayload:

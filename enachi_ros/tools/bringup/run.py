@@ -45,7 +45,7 @@ from enachi_ros.tools.bringup.processes import (
     start,
     stop,
 )
-from enachi_ros.tools.bringup.startup import drive, stop_capture
+from enachi_ros.tools.bringup.startup import close_open_tasks, drive, stop_capture
 from enachi_ros.tools.lifecycle_client import LifecycleClient
 from enachi_ros.tools.recording.summary import summarize
 
@@ -139,6 +139,8 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
             progress.note("stopping capture")
             stop_capture([s for g in groups for s in g.specs], manager)
             _drain(recorder, executor, args.grace)
+            close_open_tasks([s for g in groups for s in g.specs], manager)
+            _drain(recorder, executor, 1.0)
             progress.update(recorder, time.monotonic() - started, force=True)
     except KeyboardInterrupt:
         capture_s = time.monotonic() - started
@@ -161,7 +163,8 @@ def _record(args: argparse.Namespace, groups: list[Group], robot_ids: list[str],
     config["mcap_messages"] = mcap.messages
     config["mcap_errors"] = mcap.errors
     config["failures"] = failures
-    summary = summarize(recorder.outcomes, recorder.captures, robot_ids, config, capture_s)
+    summary = summarize(recorder.outcomes, recorder.captures, robot_ids, config, capture_s,
+                        diagnostics=recorder.diagnostics)
     write_outputs(out, summary, recorder.outcomes, recorder.captures)
     if not args.quiet:
         progress.final(summary, out)

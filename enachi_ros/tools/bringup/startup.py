@@ -63,6 +63,13 @@ def stop_capture(specs: list[NodeSpec], manager: LifecycleClient) -> dict[str, b
     return manager.change(cameras, "deactivate", TRANSITION_TIMEOUT_S["deactivate"])
 
 
+def close_open_tasks(specs: list[NodeSpec], manager: LifecycleClient) -> dict[str, bool]:
+    """Deactivate every head: each closes its open tasks (frames whose outcome the grace period
+    did not bring) as dropped with the reason, so every captured frame has one outcome."""
+    heads = [s.fqn for s in specs if s.managed and s.name == "head"]
+    return manager.change(heads, "deactivate", TRANSITION_TIMEOUT_S["deactivate"])
+
+
 def _wait_services(fqns: list[str], manager: LifecycleClient,
                    alive: Callable[[], bool]) -> list[str]:
     end = time.monotonic() + SERVICE_WAIT_S

@@ -1,8 +1,9 @@
 """The recorder node: what bringup sees of a run, as outcome and capture rows.
 
 It subscribes to every robot's outcome, capture record (GroundTruth), energy, channel and
-feedback topics plus the global decisions, keeps outcome and capture rows (summarized by
-``summary.py``), and streams every message to an optional MCAP log.
+feedback topics plus the global decisions and ``/diagnostics``, keeps outcome and capture rows
+and each node's latest diagnostics (summarized by ``summary.py``), and streams every message to
+an optional MCAP log.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from diagnostic_msgs.msg import DiagnosticArray
 from enachi_interfaces.msg import (
     ChannelReport,
     EnergyReport,
@@ -23,7 +25,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from enachi_ros.ros import qos, topics
-from enachi_ros.tools.recording.summary import capture_row, result_row
+from enachi_ros.ros.diagnostics import DIAGNOSTICS
+from enachi_ros.tools.recording.summary import capture_row, diagnostics_row, result_row
 
 
 def best_effort(depth: int) -> QoSProfile:
@@ -41,9 +44,11 @@ class RecorderNode(Node):
         self.outcomes: list[dict[str, Any]] = []
         self.captures: list[dict[str, Any]] = []
         self.energy: list[dict[str, Any]] = []
+        self.diagnostics: dict[str, dict[str, Any]] = {}  # node -> its latest status
         self._log = log
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self._sub(SchedulerDecisionArray, topics.DECISIONS, reliable, None)
+        self._sub(DiagnosticArray, DIAGNOSTICS, QoSProfile(depth=100), self._on_diagnostics)
         self._capture_subs: dict[str, Any] = {}
         for rid in self.robot_ids:
             self._sub(InferenceResult, topics.robot_topic(rid, topics.OUTCOME),
@@ -80,6 +85,10 @@ class RecorderNode(Node):
 
     def _on_outcome(self, msg: Any) -> None:
         self.outcomes.append(result_row(msg))
+
+    def _on_diagnostics(self, msg: Any) -> None:
+        for status in msg.status:
+            self.diagnostics[status.name] = diagnostics_row(status)
 
     def _on_energy(self, msg: Any) -> None:
         self.energy.append({

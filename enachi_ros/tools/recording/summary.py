@@ -56,6 +56,31 @@ def result_row(msg: Any) -> dict[str, Any]:
     return row
 
 
+def diagnostics_row(status: Any) -> dict[str, Any]:
+    """A node's DiagnosticStatus as a dict: level, message, its rejection counts per topic and
+    field, and its other key/values."""
+    from enachi_ros.ros.diagnostics import LEVEL_NAMES, rejects_of
+
+    level = int.from_bytes(status.level, "little") if isinstance(status.level, bytes) \
+        else int(status.level)
+    return {"level": LEVEL_NAMES.get(level, str(level)), "message": status.message,
+            "hardware_id": status.hardware_id, "rejects": rejects_of(status),
+            "values": {kv.key: kv.value for kv in status.values
+                       if not kv.key.startswith("rejected ")}}
+
+
+def input_rejects(diagnostics: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Rejected input of the whole run: total, per topic and field (summed over the nodes that
+    receive the topic) and per node."""
+    by_topic: dict[str, Counter] = defaultdict(Counter)
+    for row in diagnostics.values():
+        for topic, fields in row["rejects"].items():
+            by_topic[topic].update(fields)
+    return {"total": sum(sum(c.values()) for c in by_topic.values()),
+            "by_topic": {t: dict(sorted(c.items())) for t, c in sorted(by_topic.items())},
+            "by_node": {n: r["rejects"] for n, r in sorted(diagnostics.items()) if r["rejects"]}}
+
+
 def capture_row(robot_id: str, msg: Any) -> dict[str, Any]:
     """A GroundTruth (the camera's per-frame capture record) as a flat dict."""
     return {"robot_id": robot_id, "stamp_ns": stamp_ns(msg.header.stamp), "label": int(msg.label),
@@ -88,6 +113,10 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
     - accuracy: correct / frames with a known label (from the outcome's ``ground_truth`` or the
       capture record); ``answered_rate`` over all frames; ``deadline_met_rate`` over the
       answered frames; ``unanswered`` counts frames by reason.
+    - outcomes: per kind, each frame's first outcome (unknown kinds kept under their
+      ``unknown_<code>`` name); with ``frames_without_outcome`` they add up to
+      ``frames_captured``. ``defects`` counts what breaks "exactly one outcome of a known kind
+      per frame": frames without one, duplicates, unknown kinds.
     - energy, bytes and early stops are means over outcomes; ``None`` when there are none.
     """
     labels = {(c["robot_id"], c["stamp_ns"]): c["label"] for c in captures}
@@ -95,7 +124,8 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
     for o in outcomes:
         per_frame[(o["robot_id"], o["capture_stamp_ns"])].append(o)
     frames = sorted(set(labels) | set(per_frame))
-    kinds = Counter(o["outcome_kind"] for o in outcomes)
+    # one outcome per frame (its first); duplicates and unknown kinds are defects, counted
+    kinds = Counter(per_frame[key][0]["outcome_kind"] for key in frames if key in per_frame)
 
     status = np.full(len(frames), STATUS_CODE["dropped"], dtype=np.int8)
     right = np.zeros(len(frames), bool)
@@ -115,10 +145,15 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
     scored = score(status, correct, met)
     labelled = score(status[known], correct[known], met[known])
 
-    n = len(outcomes)
+    n = sum(kinds.values())
+    without = sum(1 for key in frames if key not in per_frame)
+    duplicates = sum(len(v) - 1 for v in per_frame.values())
+    unknown = sum(c for k, c in kinds.items() if k not in OUTCOME_KINDS)
     return {
         "frames_captured": len(frames),
-        "outcomes": {k: kinds.get(k, 0) for k in OUTCOME_KINDS},
+        # adds up: sum(outcomes) + frames_without_outcome == frames_captured
+        "outcomes": {**{k: kinds.get(k, 0) for k in OUTCOME_KINDS},
+                     **{k: c for k, c in sorted(kinds.items()) if k not in OUTCOME_KINDS}},
         "accuracy": labelled["accuracy"],
         "answered_rate": scored["answered_rate"],
         "deadline_met_rate": scored["deadline_met_rate"],
@@ -127,9 +162,10 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
         "bytes_per_task": _mean([o["bytes_sent"] for o in outcomes]),
         "early_stop_rate": kinds.get("edge_early_stop", 0) / n if n else None,
         "fallbacks": kinds.get("local_fallback", 0),
-        "frames_without_outcome": sum(1 for key in frames if key not in per_frame),
-        "duplicate_outcomes": sum(len(v) - 1 for v in per_frame.values()),
-        "unknown_outcome_kinds": sum(c for k, c in kinds.items() if k not in OUTCOME_KINDS),
+        "frames_without_outcome": without,
+        "duplicate_outcomes": duplicates,
+        "unknown_outcome_kinds": unknown,
+        "defects": without + duplicates + unknown,  # each breaks "one known outcome per frame"
     }
 
 
@@ -149,8 +185,10 @@ def latency_summary(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def summarize(outcomes: Iterable[dict[str, Any]], captures: Iterable[dict[str, Any]],
               robot_ids: Sequence[str], config: dict[str, Any] | None = None,
-              duration_s: float | None = None) -> dict[str, Any]:
-    """The whole ``summary.json``: ``total``, ``robots`` {id: ...}, latency and the config."""
+              duration_s: float | None = None,
+              diagnostics: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole ``summary.json``: ``total``, ``robots`` {id: ...}, latency, the input the nodes
+    rejected (from their last /diagnostics), each node's last health and the config."""
     outcomes, captures = list(outcomes), list(captures)
     ids = list(dict.fromkeys([*robot_ids, *(o["robot_id"] for o in outcomes)]))
     robots = {
@@ -164,6 +202,9 @@ def summarize(outcomes: Iterable[dict[str, Any]], captures: Iterable[dict[str, A
         "latency_s": {"total": latency_summary(outcomes),
                       "robots": {rid: latency_summary([o for o in outcomes
                                                        if o["robot_id"] == rid]) for rid in ids}},
+        "input_rejects": input_rejects(diagnostics or {}),
+        "node_health": {name: {"level": row["level"], "message": row["message"]}
+                        for name, row in sorted((diagnostics or {}).items())},
         "duration_s": duration_s,
         "outcomes_per_s": (len(outcomes) / duration_s) if duration_s else None,
         "config": dict(config or {}),
