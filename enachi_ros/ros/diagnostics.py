@@ -23,7 +23,12 @@ from enachi_ros.ros.rejects import InputRejects
 
 DIAGNOSTICS = "/diagnostics"  # the ROS convention (diagnostic_updater, the aggregator)
 OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
-LEVEL_NAMES = {OK: "ok", WARN: "warn", ERROR: "error", DiagnosticStatus.STALE: "stale"}
+LEVEL_NAMES = {0: "ok", 1: "warn", 2: "error", 3: "stale"}  # by the level's integer value
+
+
+def level_value(level: bytes | int) -> int:
+    """A DiagnosticStatus level as an int (rclpy holds the byte field as ``bytes``)."""
+    return int.from_bytes(level, "little") if isinstance(level, bytes) else int(level)
 
 # What a node reports of itself: (level, message, extra key/values).
 Health = tuple[int, str, dict[str, Any]]

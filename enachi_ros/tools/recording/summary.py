@@ -59,10 +59,9 @@ def result_row(msg: Any) -> dict[str, Any]:
 def diagnostics_row(status: Any) -> dict[str, Any]:
     """A node's DiagnosticStatus as a dict: level, message, its rejection counts per topic and
     field, and its other key/values."""
-    from enachi_ros.ros.diagnostics import LEVEL_NAMES, rejects_of
+    from enachi_ros.ros.diagnostics import LEVEL_NAMES, level_value, rejects_of
 
-    level = int.from_bytes(status.level, "little") if isinstance(status.level, bytes) \
-        else int(status.level)
+    level = level_value(status.level)
     return {"level": LEVEL_NAMES.get(level, str(level)), "message": status.message,
             "hardware_id": status.hardware_id, "rejects": rejects_of(status),
             "values": {kv.key: kv.value for kv in status.values

@@ -1,0 +1,265 @@
+"""Single hostile or malformed messages, fed to the real managed nodes' callbacks in-process: each
+is rejected and counted per topic and field, the node keeps its state and keeps running. Every
+case here crashed or poisoned a fleet before (issue 11): a packet of another shape or of a
+1e9-row tensor at the edge, a result with class 99, decisions with a bogus power law, NaN or
+absurd fields, a 3e38 J energy report, forged task ids ahead of the robot's counter."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import rclpy
+from enachi_interfaces.msg import (
+    EncodedTask,
+    EnergyReport,
+    FeaturePacket,
+    InferenceResult,
+    SchedulerDecision,
+    SchedulerDecisionArray,
+)
+from rclpy.lifecycle import TransitionCallbackReturn
+from ros_env import isolated_ros_env
+
+from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE
+from enachi_ros.nodes.head import HeadNode
+from enachi_ros.nodes.scheduler import SchedulerNode
+from enachi_ros.nodes.tail import TailNode
+from enachi_ros.nodes.transmitter import TransmitterNode
+from enachi_ros.ros import topics
+from enachi_ros.ros.images import cv2_to_imgmsg
+from enachi_ros.ros.messages import to_time
+
+OFFSET = 17  # this file's ROS domain offset
+
+
+@pytest.fixture
+def ros(monkeypatch):
+    env = isolated_ros_env(OFFSET)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(env["ROS_DOMAIN_ID"]))
+    nodes = []
+
+    def start(cls, **params):
+        from rclpy.parameter import Parameter
+
+        node = cls(context=context, parameter_overrides=[Parameter(k, value=v)
+                                                         for k, v in params.items()])
+        assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS, node.configure_error
+        assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        nodes.append(node)
+        return node
+
+    yield start
+    for node in nodes:
+        node.trigger_shutdown()
+        node.destroy_node()
+    context.try_shutdown()
+
+
+def decision(head: HeadNode, **fields) -> SchedulerDecisionArray:
+    d = SchedulerDecision(robot_id="robot1", frame_index=1, policy="enachi",
+                          model_name=head.runtime.name, split_index=1, bits=8,
+                          bandwidth_hz=1e5, reference_power_w=0.1, window_s=0.05,
+                          deadline_s=0.1, slot_s=0.005, entropy_threshold=0.2,
+                          power_law="tracking", window_slots=10, channel_gain=1e-8)
+    for k, v in fields.items():
+        setattr(d, k, v)
+    return SchedulerDecisionArray(decisions=[d])
+
+
+def rejected(node, topic: str) -> dict[str, int]:
+    return node.rejects.by_topic().get(topic, {})
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("power_law", "bogus"), ("bandwidth_hz", math.nan), ("deadline_s", math.nan),
+    ("deadline_s", 1e9), ("bits", 3), ("split_index", 999), ("reference_power_w", 1e6),
+    ("window_slots", 10**9), ("model_name", "other_model"), ("entropy_threshold", math.inf)])
+def test_an_invalid_decision_is_ignored_and_the_last_valid_one_kept(ros, field, value) -> None:
+    head = ros(HeadNode)
+    head._on_decisions(decision(head))
+    valid = head.decision
+    assert valid is not None
+    head._on_decisions(decision(head, **{field: value}))
+    assert head.decision is valid
+    assert rejected(head, topics.DECISIONS) == {field: 1}
+
+
+def sent_task(head: HeadNode):
+    """One real task through the head's edge path (the EncodedTask it hands off)."""
+    handed = []
+    head.pub_task.publish = handed.append
+    head.edge_alive = True
+    head._on_decisions(decision(head))
+    image = cv2_to_imgmsg(np.full((28, 28), 128, np.uint8), "mono8")
+    image.header.stamp = head.get_clock().now().to_msg()
+    head._on_image(image)
+    assert len(handed) == 1
+    return handed[0]
+
+
+def result_for(task: EncodedTask, **fields) -> InferenceResult:
+    r = InferenceResult(robot_id="robot1", task_id=task.task_id, outcome=EDGE_DEADLINE,
+                        class_id=3, confidence=0.9, entropy=0.1, split_index=1,
+                        packets_received=len(task.packets))
+    r.capture_stamp = task.header.stamp
+    for k, v in fields.items():
+        setattr(r, k, v)
+    return r
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("class_id", 99), ("outcome", 9), ("split_index", 0), ("packets_received", 10_000),
+    ("confidence", math.nan), ("robot_id", "robot2"), ("task_id", 12345)])
+def test_a_forged_or_malformed_result_is_rejected(ros, field, value) -> None:
+    head = ros(HeadNode)
+    task = sent_task(head)
+    head._on_result(result_for(task, **{field: value}))
+    assert head.ledger.open[task.task_id].result is None
+    assert rejected(head, topics.RESULT) == {field: 1}
+    head._on_result(result_for(task))  # the real one is still taken
+    assert head.ledger.open[task.task_id].result["class_id"] == 3
+
+
+def test_a_result_with_another_capture_stamp_is_rejected(ros) -> None:
+    head = ros(HeadNode)
+    task = sent_task(head)
+    forged = result_for(task)
+    forged.capture_stamp.nanosec = (forged.capture_stamp.nanosec + 1) % 1_000_000_000
+    head._on_result(forged)
+    assert rejected(head, topics.RESULT) == {"capture_stamp": 1}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("total_energy_j", 3e38), ("total_energy_j", math.nan), ("transmit_energy_j", 1e3)])
+def test_the_head_bounds_its_tasks_energy_reports(ros, field, value) -> None:
+    head = ros(HeadNode)
+    task = sent_task(head)
+    report = EnergyReport(robot_id="robot1", task_id=task.task_id,
+                          compute_energy_j=task.compute_energy_j)
+    setattr(report, field, value)
+    head._on_energy(report)
+    assert head.ledger.open[task.task_id].energy is None
+    assert rejected(head, topics.ENERGY) == {field: 1}
+
+
+def test_deactivation_closes_every_open_task(ros) -> None:
+    head = ros(HeadNode)
+    recorded = []
+    head._record = lambda task, kind, reason, now, **_: recorded.append((kind, reason))
+    sent_task(head)
+    assert head.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert recorded == [(DROPPED, "robot stopped before the task's outcome")]
+    assert not head.ledger.open
+
+
+def test_a_far_off_frame_stamp_is_flagged_once_and_dropped(ros) -> None:
+    head = ros(HeadNode)
+    errors = []
+    head.get_logger().error = lambda text, **_: errors.append(text)
+    recorded = []
+    head._record = lambda task, kind, reason, now, **_: recorded.append((kind, reason))
+    for _ in range(3):
+        image = cv2_to_imgmsg(np.zeros((28, 28), np.uint8), "mono8")
+        image.header.stamp.sec = 1_800_000_000  # e.g. wall time into a sim-time fleet
+        head._on_image(image)
+    assert len(errors) == 1 and "use_sim_time" in errors[0]
+    assert [k for k, _ in recorded] == [DROPPED] * 3 and "header.stamp" in recorded[0][1]
+    assert rejected(head, topics.IMAGE) == {"header.stamp": 3}
+
+
+# ----------------------------------------------------------------------------- the edge
+def packets_of(head: HeadNode) -> list[FeaturePacket]:
+    return list(sent_task(head).packets)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("shape", [1, 3, 3]), ("shape", [1, 64, 64]), ("shape", [1, 10**9, 28]),
+    ("packet_count", 77), ("bits", 3), ("split_index", 999), ("model_name", "x"),
+    ("robot_id", "robot2")])
+def test_the_tail_rejects_a_packet_that_does_not_fit_the_split(ros, field, value) -> None:
+    head = ros(HeadNode)
+    tail = ros(TailNode, robot_ids=["robot1"])
+    packet = packets_of(head)[0]
+    setattr(packet, field, value)
+    tail._on_packet("robot1", packet)
+    assert not tail.tasks
+    assert rejected(tail, topics.robot_topic("robot1", topics.FEATURES)) == {field: 1}
+
+
+def test_forged_future_task_ids_cannot_make_real_packets_late(ros) -> None:
+    head = ros(HeadNode)
+    tail = ros(TailNode, robot_ids=["robot1"])
+    real = packets_of(head)[0]
+    tail._on_packet("robot1", real)  # the robot's counter: task 0
+    far = copy.deepcopy(real)
+    far.task_id = 10**6
+    tail._on_packet("robot1", far)
+    assert rejected(tail, topics.robot_topic("robot1", topics.FEATURES)) == {"task_id": 1}
+    # a forged packet with the robot's next task id but its own (guessed) stamp is another task
+    near = copy.deepcopy(real)
+    near.task_id = real.task_id + 1
+    near.header.stamp.nanosec = (near.header.stamp.nanosec + 7) % 1_000_000_000
+    tail._on_packet("robot1", near)
+    keys = list(tail.tasks)
+    tail._finish(keys[-1], tail.tasks[keys[-1]], DROPPED, "forged")
+    genuine = copy.deepcopy(real)
+    genuine.task_id = real.task_id + 1
+    tail._on_packet("robot1", genuine)
+    assert ("robot1", real.task_id + 1,
+            genuine.header.stamp.sec * 1_000_000_000 + genuine.header.stamp.nanosec) in tail.tasks
+
+
+def test_the_tail_ignores_decisions_for_robots_it_does_not_serve(ros) -> None:
+    tail = ros(TailNode, robot_ids=["robot1"])
+    d = SchedulerDecisionArray(decisions=[SchedulerDecision(robot_id="robot9"),
+                                          SchedulerDecision(robot_id="robot1",
+                                                            entropy_threshold=math.nan)])
+    tail._on_decisions(d)
+    assert not tail.decisions
+    assert rejected(tail, topics.DECISIONS) == {"robot_id": 1, "entropy_threshold": 1}
+
+
+# ----------------------------------------------------------------------------- the scheduler
+def test_the_scheduler_bounds_energy_reports_and_counts_each_task_once(ros) -> None:
+    sched = ros(SchedulerNode, robot_ids=["robot1", "robot2"])
+    topic = topics.robot_topic("robot1", topics.ENERGY)
+    for forged in (3e38, math.nan, -1.0):
+        sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=1, total_energy_j=forged,
+                                         compute_energy_j=forged))
+    assert np.all(np.isfinite(sched.queues.q)) and np.all(sched.queues.q == 0)
+    ok = EnergyReport(robot_id="robot1", task_id=1, total_energy_j=0.01, compute_energy_j=0.01)
+    sched._on_energy(0, ok)
+    sched._on_energy(0, ok)  # replayed
+    sched._on_energy(0, EnergyReport(robot_id="robot2", task_id=2, total_energy_j=0.0))  # topic
+    sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=10**9))
+    assert sched.reports_received == 1
+    assert rejected(sched, topic) == {"compute_energy_j": 3, "task_id": 2, "robot_id": 1}
+
+
+def test_the_transmitter_rejects_a_malformed_encoded_task(ros) -> None:
+    head = ros(HeadNode)
+    tx = ros(TransmitterNode)
+    task = sent_task(head)
+    task.decision.power_law = "bogus"
+    tx._on_task(task)
+    task.decision.power_law = "tracking"
+    task.deadline = to_time(1e9)
+    tx._on_task(task)
+    assert not tx.queue
+    assert rejected(tx, topics.ENCODED) == {"decision.power_law": 1, "deadline": 1}
+
+
+def test_rejects_reach_diagnostics(ros) -> None:
+    from enachi_ros.ros.diagnostics import rejects_of
+
+    head = ros(HeadNode)
+    head._on_decisions(decision(head, bits=3))
+    status = head.diagnostics.status()
+    assert rejects_of(status) == {topics.DECISIONS: {"bits": 1}}
+    assert status.level == status.WARN
