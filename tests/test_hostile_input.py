@@ -73,7 +73,7 @@ def decision(head: HeadNode, **fields) -> SchedulerDecisionArray:
 
 
 def rejected(node, topic: str) -> dict[str, int]:
-    return node.rejects.by_topic().get(topic, {})
+    return node.rejects.by_topic().get(node.resolve_topic_name(topic, only_expand=True), {})
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -164,13 +164,14 @@ def test_a_far_off_frame_stamp_is_flagged_once_and_dropped(ros) -> None:
     head.get_logger().error = lambda text, **_: errors.append(text)
     recorded = []
     head._record = lambda task, kind, reason, now, **_: recorded.append((kind, reason))
-    for _ in range(3):
+    for i in range(3):
         image = cv2_to_imgmsg(np.zeros((28, 28), np.uint8), "mono8")
-        image.header.stamp.sec = 1_800_000_000  # e.g. wall time into a sim-time fleet
+        image.header.stamp.sec = 1_800_000_000 + i  # e.g. wall time into a sim-time fleet
         head._on_image(image)
+    head._on_image(image)  # the same frame again: no second outcome
     assert len(errors) == 1 and "use_sim_time" in errors[0]
     assert [k for k, _ in recorded] == [DROPPED] * 3 and "header.stamp" in recorded[0][1]
-    assert rejected(head, topics.IMAGE) == {"header.stamp": 3}
+    assert rejected(head, topics.IMAGE) == {"header.stamp": 4}
 
 
 # ----------------------------------------------------------------------------- the edge
@@ -262,4 +263,6 @@ def test_rejects_reach_diagnostics(ros) -> None:
     head._on_decisions(decision(head, bits=3))
     status = head.diagnostics.status()
     assert rejects_of(status) == {topics.DECISIONS: {"bits": 1}}
+    head._on_image(cv2_to_imgmsg(np.zeros((3, 3), np.uint8), "mono8"))  # a robot-local topic
+    assert rejects_of(head.diagnostics.status())["/camera/image"] == {"header.stamp": 1}
     assert status.level == status.WARN

@@ -52,7 +52,7 @@ from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
 from enachi_ros.ros.params import ARTIFACT_DIR, MAX_STAMP_SKEW, MODEL, ROBOT_ID, Param
 from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from
-from enachi_ros.ros.rejects import InputError, below, finite
+from enachi_ros.ros.rejects import InputError, finite
 from enachi_ros.ros.spin import spin_node
 from enachi_ros.ros.validation import check_decision, check_edge_result, check_robot, check_stamp
 
@@ -163,14 +163,18 @@ class HeadNode(ManagedNode):
     def _on_label(self, msg: GroundTruth) -> None:
         """The camera's reliable capture record (one per frame, label -1 if unknown): a frame
         whose best-effort image never reaches the head still gets its outcome (a drop)."""
-        try:
-            label = int(msg.label)
-            if label != -1:
-                below("label", label, len(self.runtime.class_names))
-        except InputError as exc:
-            self.rejects.reject(topics.GROUND_TRUTH, exc, "capture record")
-            return
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        if key in self.labels or key in self.images_seen:
+            self.rejects.reject(topics.GROUND_TRUTH, InputError(
+                "header.stamp", key, "a frame not recorded before"), "capture record")
+            return
+        label = int(msg.label)
+        if label != -1 and not 0 <= label < len(self.runtime.class_names):
+            # the frame still counts (it was recorded as captured); its label does not
+            self.rejects.reject(topics.GROUND_TRUTH, InputError(
+                "label", label, f"-1 or a class in [0, {len(self.runtime.class_names)})"),
+                "capture record")
+            label = -1
         self.labels[key] = label
         if key not in self.images_seen:
             self.awaiting_image[key] = self.now()
@@ -272,8 +276,13 @@ class HeadNode(ManagedNode):
     def _on_image(self, msg: Image) -> None:
         now = self.now()
         capture = to_seconds(msg.header.stamp)
+        key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        if key in self.images_seen:  # a frame is its stamp: a second image is not a new frame
+            self.rejects.reject(topics.IMAGE, InputError(
+                "header.stamp", key, "a frame not received before"), "image")
+            return
         task = Task(self.next_task, capture, 0.0, received_s=now)
-        task.stamp_key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        task.stamp_key = key
         self.next_task += 1
         self.awaiting_image.pop(task.stamp_key, None)
         self.images_seen[task.stamp_key] = None

@@ -72,7 +72,9 @@ class ManagedNode(LifecycleNode):
         self._io_phase: list[tuple[str, Any]] | None = None  # I/O recorded during a transition
         self._io_endpoints: list[tuple[str, Any]] = []  # configure's publishers and subscriptions
         self._io_timers: list[tuple[str, Any]] = []  # activate's timers
-        self.rejects = InputRejects(self.get_logger().warn)
+        self.rejects = InputRejects(  # counted under full topic names (/robot1/camera/image)
+            self.get_logger().warn,
+            resolve=lambda topic: self.resolve_topic_name(topic, only_expand=True))
         self.diagnostics = NodeDiagnostics(
             self, self.rejects, hardware_id=lambda: str(self.p.get("robot_id") or "edge"),
             health=self._health, state=lambda: self.state_label)

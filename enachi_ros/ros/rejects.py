@@ -34,8 +34,9 @@ class InputRejects:
     """Rejection counts per ``(topic, field)`` with a log line per pair at most every
     ``throttle_s`` seconds (monotonic time: the limiter must work under simulated time too)."""
 
-    def __init__(self, warn: Callable[[str], None], throttle_s: float = 2.0) -> None:
-        self._warn = warn
+    def __init__(self, warn: Callable[[str], None], throttle_s: float = 2.0,
+                 resolve: Callable[[str], str] = str) -> None:
+        self._warn, self._resolve = warn, resolve  # resolve: relative topic -> its full name
         self.throttle_s = throttle_s
         self.counts: dict[tuple[str, str], int] = {}
         self._logged: dict[tuple[str, str], tuple[float, int]] = {}  # last line: time, count
@@ -43,6 +44,7 @@ class InputRejects:
     def reject(self, topic: str, error: InputError | ValueError, what: str = "message") -> None:
         """Count one rejected ``what`` on ``topic``; log it unless this pair logged recently."""
         field = error.field if isinstance(error, InputError) else _field_of(error)
+        topic = self._resolve(topic)
         key = (topic, field)
         n = self.counts.get(key, 0) + 1
         self.counts[key] = n
