@@ -136,7 +136,8 @@ def _robot_and_edge(i, dec, splits, traces, gains, h_est, sample, draws, orders,
     """Task ``i`` as the robot and the edge run it: the transmitter's Uplink for a batch of one
     (built from the decision as the node builds it), the tail's answer rule on what arrived
     (the tail's entropy read from the traces, as in calibration), STOP after the feedback
-    delay. Returns (energy, bytes, packets the answer used, early stop, status, correct)."""
+    delay. Returns (energy, bytes, packets the answer used, early stop, status, correct, the
+    channel report's packet_loss_rate as the transmitter computes it)."""
     split, k_tot = int(dec.split[i]), int(splits.num_packets[dec.split[i]])
     window = int(dec.window_slots[i]) if dec.run[i] else 0
     order = None
@@ -177,7 +178,8 @@ def _robot_and_edge(i, dec, splits, traces, gains, h_est, sample, draws, orders,
         traces.correct[split, sample, 0]
     correct = bool(task_correct(status, predicted, met))
     early = bool(k_stop) and bool(dec.progressive[i]) and k_final < k_tot
-    return energy, float(link.bits_sent[0]) / 8.0, k_final, early, status, correct
+    loss = float(link.packets_lost[0] / max(link.packets_sent[0], 1))  # transmitter._report
+    return energy, float(link.bits_sent[0]) / 8.0, k_final, early, status, correct, loss
 
 
 
@@ -210,11 +212,12 @@ def test_transmitter_path_and_simulator_give_identical_outcomes(residual_loss) -
                             samples=samples, loss_draws=draws, orders=orders, radio=radio,
                             deadline_s=DEADLINE)
             for i in range(n):
-                energy, nbytes, k, early, status, correct = _robot_and_edge(
+                energy, nbytes, k, early, status, correct, loss = _robot_and_edge(
                     i, dec, splits, traces, gains, h_est, samples[i], draws, orders, radio)
                 where = f"{name}, frame {frame}, task {i}"
                 assert energy == pytest.approx(sim.energy_j[i], rel=1e-12, abs=1e-15), where
                 assert nbytes == sim.bytes_sent[i], where
+                assert loss == sim.loss_rate[i], where  # what the delivery estimators get
                 assert (k, early, status, correct) == (
                     sim.packets[i], sim.early_stop[i], sim.status[i], sim.correct[i]), where
                 compared += int(dec.run[i] and splits.transmits[dec.split[i]])

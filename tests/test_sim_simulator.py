@@ -163,3 +163,19 @@ def test_recorded_snr_traces_drive_the_simulation(tmp_path: Path) -> None:
                  channel={"model": "trace", "trace_file": str(tmp_path / "snr.npz")})
     s = summaries(cfg)
     assert 0.0 <= s["enachi"]["accuracy"] <= 1.0 and s["edge_only"]["bytes_per_task"] > 0
+
+
+def test_each_policy_plans_with_the_delivery_it_measured_from_its_own_losses() -> None:
+    """The simulated robots' loss reports feed each policy's delivery estimator (the scheduler
+    node's): it converges to the link's residual loss where packets were sent (up to the
+    prior's ~9% weight), stays at the prior (no residual loss) where none were, and is 1 on a
+    lossless link."""
+    cfg = config(policies=["enachi", "edge_only_unbudgeted", "device_only_unbudgeted"],
+                 frames=60, radio={"residual_loss": 0.5})
+    splits, traces = load_inputs(cfg)
+    stats = run_point(cfg, splits, traces)
+    measured = stats["edge_only_unbudgeted"].delivery.delivery  # ~20 reports of 1-3 packets
+    assert abs(measured.mean() - 0.55) < 0.1 and np.allclose(measured, 0.55, atol=0.25)
+    assert np.all(stats["device_only_unbudgeted"].delivery.delivery == 1.0)  # the prior
+    clean = run_point(config(policies=["edge_only_unbudgeted"], frames=20), splits, traces)
+    assert np.all(clean["edge_only_unbudgeted"].delivery.delivery == 1.0)

@@ -21,6 +21,7 @@ from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import default_artifact_dir, load_artifact
 from enachi_ros.core.channel import ChannelEstimator, path_gain
+from enachi_ros.core.delivery import DeliveryEstimator, report_bits_sent
 from enachi_ros.core.policies import POLICY_NAMES, FrameState, make_policy
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.split_table import SplitTable
@@ -133,6 +134,9 @@ class SchedulerNode(ManagedNode):
         # the simulator's estimator: log-domain EMA of the reported mean gains, so the outer loop
         # plans on the local mean channel, not on the fade the last task happened to see
         self.channel = ChannelEstimator(np.full(n, default_gain), smoothing=0.2)
+        # the simulator's estimator of the delivery rate (packets that arrive / sent) from the
+        # reports' loss rates (core.delivery): the plans' goodput is delivery x rate
+        self.delivery = DeliveryEstimator(n)
         self.distances = np.full(n, self.p["default_distance_m"])
         self.frame_index = 0
         self.reports_received = 0
@@ -215,6 +219,13 @@ class SchedulerNode(ManagedNode):
         self.channel.update(reported)
         if distance > 0:
             self.distances[i] = distance
+        self._note_delivery(i, msg)
+
+    def _note_delivery(self, i: int, msg: ChannelReport) -> None:
+        """A validated report's loss rate, weighted by the bits the task sent, updates the
+        delivery rate the next decisions plan with."""
+        bits = report_bits_sent(msg.rate_bps, len(msg.slot_gain), self.radio.slot_s)
+        self.delivery.note(i, float(msg.packet_loss_rate), bits)
 
     def _on_request(self, msg: Header) -> None:
         """A robot that hears the edge but holds no valid decision asks for the current one:
@@ -249,9 +260,11 @@ class SchedulerNode(ManagedNode):
             radio=self.radio,
             distances_m=self.distances.copy(),
             frame_index=self.frame_index,
+            delivery=self.delivery.delivery,
         )
         t0 = time.perf_counter()
         decisions = self.policy.decide(state)
+        self.delivery.step()  # one frame older: reports to come count more
         return state, decisions, time.perf_counter() - t0
 
     def _on_frame(self) -> None:

@@ -4,7 +4,10 @@ Reads what the launch file would give the nodes (parameter files + launch overri
 through ``enachi_ros.tools.launch_eval``) and builds the ``ExperimentConfig`` of the same fleet:
 same policy, deadline, frame period, bandwidth, budget, V, radio, device and channel parameters,
 robot distances. The live system and the simulator can then be compared on one configuration (the
-integration test does; so can a user before a field trial).
+integration test does; so can a user before a field trial). The residual loss is the robots'
+(their transmitters emulate the link; launch argument ``residual_loss``): the scheduler's own
+value is only the prior of the delivery rate it measures, and the simulator's policies measure
+theirs the same way.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def experiment_from_specs(
         raise ValueError("launch configuration: expected a scheduler and at least one transmitter")
     sched = by_name["scheduler"][0]
     distances = sorted(float(t["distance_m"]) for t in by_name["transmitter"])
+    losses = {float(t.get("residual_loss", sched["residual_loss"])) for t in by_name["transmitter"]}
+    if len(losses) != 1:
+        raise ValueError(f"launch configuration: the simulator needs one residual_loss for every "
+                         f"robot, got {sorted(losses)}")
     noise_figure_db = 10 * math.log10(float(sched["noise_psd_w_per_hz"]) / 10 ** (-204.0 / 10))
     return parse_config(
         {
@@ -61,8 +68,9 @@ def experiment_from_specs(
                 "noise_figure_db": round(noise_figure_db, 3),
                 **{
                     k: sched[k]
-                    for k in ("slot_s", "p_max_w", "decode_snr_db", "residual_loss", "feedback_s")
+                    for k in ("slot_s", "p_max_w", "decode_snr_db", "feedback_s")
                 },
+                "residual_loss": losses.pop(),
                 "granularity_hz": sched.get("granularity_hz", 0.0),
             },
             "channel": {

@@ -14,7 +14,9 @@ traces hold outcomes for prefixes only, so an answered task whose received packe
 prefix (possible with a random send order) is scored wrong, a lower bound. A task answered after
 its deadline is wrong. Randomness comes from independent, seeded streams (channel, samples,
 residual losses, send orders), so runs are deterministic for a seed and policies see common
-random numbers.
+random numbers. Each policy plans with the delivery rate it measured from its own simulated
+tasks (``core.delivery.DeliveryEstimator`` fed with each task's lost / sent packets and bits
+sent, the quantities of a robot's channel report), as the scheduler node does from the reports.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from enachi_ros.core.channel import (
     load_snr_traces,
 )
 from enachi_ros.core.deadline import feasible
+from enachi_ros.core.delivery import DeliveryEstimator, report_loss_rate
 from enachi_ros.core.link import EmulatedLink, Uplink
 from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
 from enachi_ros.core.progressive import EdgeBuffer, random_send_order
@@ -81,6 +84,7 @@ class TaskOutcomes:
     bytes_sent: np.ndarray
     early_stop: np.ndarray
     packets: np.ndarray
+    loss_rate: np.ndarray  # packets lost / sent, as the robot's channel report says
 
 
 def run_slots(
@@ -153,7 +157,8 @@ def run_slots(
     correct = task_correct(status, predicted, met)
     early = stopped & progressive & (k_final < k_tot)  # stopped before the last packet
     return TaskOutcomes(status, np.where(run, split, -1), correct, energy, met,
-                        uplink.bits_sent / 8.0, early, k_final)
+                        uplink.bits_sent / 8.0, early, k_final,
+                        report_loss_rate(uplink.packets_lost, uplink.packets_sent))
 
 
 @dataclass
@@ -162,6 +167,7 @@ class PolicyStats:
 
     queues: VirtualQueues
     split_names: tuple[str, ...]
+    delivery: DeliveryEstimator | None = None  # what the policy measured of its own link
     energy: float = 0.0
     bytes: float = 0.0
     early: float = 0.0
@@ -177,6 +183,8 @@ class PolicyStats:
 
     def add(self, o: TaskOutcomes, frame: int, decide_s: float) -> None:
         q = self.queues.update(o.energy_j)
+        if self.delivery is not None:  # the robots' channel reports -> next decision
+            self.delivery.update(o.loss_rate, 8.0 * o.bytes_sent)
         self.status.append(o.status)
         self.splits.append(o.split)
         self.correct.append(o.correct)
@@ -238,7 +246,8 @@ def run_point(
     budgets = np.full(n, cfg.robots.budget_j)
     policies: list[Policy] = [make_policy(p, cfg.effective_v, cfg.theta, cfg.fixed_split)
                               for p in cfg.policies]
-    stats = {p.name: PolicyStats(VirtualQueues(budgets), splits.names) for p in policies}
+    stats = {p.name: PolicyStats(VirtualQueues(budgets), splits.names,
+                                 DeliveryEstimator(n)) for p in policies}
     k_max = splits.packet_bits.shape[1]
     n_samples = traces.correct.shape[1]
     h_est = None
@@ -258,7 +267,8 @@ def run_point(
         for pol in policies:
             state = FrameState(h_est, stats[pol.name].queues.q, budgets, cfg.deadline_s,
                                radio.bandwidth_hz, splits, radio, distances, m,
-                               hind if pol.name == "oracle" else None)
+                               hind if pol.name == "oracle" else None,
+                               stats[pol.name].delivery.delivery)
             t0 = time.perf_counter()
             decs.append(pol.decide(state))
             times.append(time.perf_counter() - t0)

@@ -57,12 +57,13 @@ class EdgeJpeg(EdgeOnly):
 def full_transmission_latency(state: FrameState, bandwidth_hz: float, power_w: float
                               ) -> np.ndarray:
     """End-to-end latency ``[N, S]`` of each split with full transmission at the expected rate
-    (ergodic spectral efficiency with outage, the same channel knowledge ENACHI plans with):
-    head + air + tail + feedback; device_only is the whole model on the robot."""
+    (ergodic spectral efficiency with outage times the measured delivery rate, the same channel
+    knowledge ENACHI plans with): head + air + tail + feedback; device_only is the whole model
+    on the robot."""
     st, radio = state.splits, state.radio
     se = ergodic_spectral_efficiency(
         snr(bandwidth_hz, power_w, state.gains, radio.noise_psd_w_per_hz), radio.decode_snr)
-    rate = (bandwidth_hz * se)[:, None]
+    rate = (bandwidth_hz * se * state.delivery_rate)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         air = np.where(st.payload_bits > 0, st.payload_bits / rate, 0.0)
     return st.head_s + air + np.where(st.transmits, st.tail_s + radio.feedback_s, 0.0)
@@ -93,8 +94,9 @@ class ProgressiveFixed(Policy):
     """ProgressFTX-style: one fixed split, p_max, equal share, importance order and entropy
     stop. The split (unless given) is chosen once, on the first frame, from calibration data:
     among the deadline-feasible splits, the one with the best calibrated accuracy on the whole
-    packets deliverable at the fleet's median channel estimate (a split that cannot deliver a
-    packet in its window scores 0; if none can, the one that delivers the largest fraction)."""
+    packets deliverable at the fleet's median channel estimate and delivery rate (a split that
+    cannot deliver a packet in its window scores 0; if none can, the one that delivers the
+    largest fraction)."""
 
     name = "progressive_fixed"
 
@@ -105,14 +107,15 @@ class ProgressiveFixed(Policy):
         st, radio = state.splits, state.radio
         cand = np.arange(st.n_splits)
         h = np.full(st.n_splits, np.median(state.gains))
+        d = float(np.median(state.delivery_rate))
         slots = window_slots(state.deadline_s, st, radio.slot_s, radio.feedback_s)
         acc, _, _ = plan_outcome(cand, np.full(st.n_splits, w),
                                  np.full(st.n_splits, radio.p_max_w), h, slots * radio.slot_s,
-                                 splits=st, radio=radio, margin=EXPECTED_RATE)
+                                 splits=st, radio=radio, margin=EXPECTED_RATE, delivery=d)
         se = ergodic_spectral_efficiency(snr(w, radio.p_max_w, h, radio.noise_psd_w_per_hz),
                                          radio.decode_snr)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fraction = w * se * slots * radio.slot_s / np.where(st.payload_bits > 0,
+            fraction = w * se * d * slots * radio.slot_s / np.where(st.payload_bits > 0,
                                                                 st.payload_bits, np.inf)
         ok = feasible(state.deadline_s, st, radio.slot_s, radio.feedback_s) & st.transmits \
             & st.network

@@ -59,7 +59,7 @@ class Enachi(Policy):
         sol = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, state.splits,
                           radio=state.radio, deadline_s=state.deadline_s, phi=phi,
                           allowed=state.splits.network, energy_scale_j=state.energy_scale_j,
-                          price_hint=self._price)
+                          price_hint=self._price, delivery=state.delivery_rate)
         self._price = sol.price or None
         return make_decisions(self.name, state, sol.split, sol.bandwidth_hz, sol.p_ref,
                           power_law=self.inner, progressive=self.early_stop, partial_ok=True,

@@ -39,6 +39,8 @@ class FrameState:
     distances_m: np.ndarray | None = None
     frame_index: int = 0
     hindsight: Hindsight | None = field(default=None, repr=False)
+    # measured fraction of sent packets that arrive, per robot (core.delivery); None: 1
+    delivery: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = np.asarray(self.gains).shape
@@ -47,6 +49,11 @@ class FrameState:
         for name in ("queues", "budgets_j"):
             if np.asarray(getattr(self, name)).shape != n:
                 raise ValueError(f"{name}: expected shape {n}, got {np.shape(getattr(self, name))}")
+        if self.delivery is not None:
+            d = np.asarray(self.delivery, float)
+            if d.shape != n or np.any(~np.isfinite(d)) or np.any((d <= 0) | (d > 1)):
+                raise ValueError(f"delivery: expected shape {n} with values in (0, 1], got "
+                                 f"{self.delivery}")
         if not self.deadline_s > 0:
             raise ValueError(f"deadline_s: expected > 0, got {self.deadline_s}")
         if not self.bandwidth_hz > 0:
@@ -55,6 +62,13 @@ class FrameState:
     @property
     def n_robots(self) -> int:
         return int(np.asarray(self.gains).size)
+
+    @property
+    def delivery_rate(self) -> np.ndarray:
+        """Per robot, the delivery rate the plans assume (1 = no loss beyond fading)."""
+        if self.delivery is None:
+            return np.ones(self.n_robots)
+        return np.asarray(self.delivery, float)
 
     @property
     def energy_scale_j(self) -> float:
@@ -138,7 +152,7 @@ def make_decisions(
     p_ref = np.where(tx, np.minimum(p_ref, radio.p_max_w), 0.0)
     acc, energy, _ = plan_outcome(
         split, bandwidth, p_ref, state.gains, slots * radio.slot_s, splits=st, radio=radio,
-        phi=phi, partial_ok=partial_ok, margin=margin,
+        phi=phi, partial_ok=partial_ok, margin=margin, delivery=state.delivery_rate,
     )
     th = st.theta[split] if theta is None else np.full(n, float(theta))
     dec = Decisions(

@@ -37,7 +37,8 @@ class Oracle(Policy):
         st, radio, n = state.splits, state.radio, state.n_robots
         w = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, st,
                         radio=radio, deadline_s=state.deadline_s, allowed=st.network,
-                        energy_scale_j=state.energy_scale_j).bandwidth_hz
+                        energy_scale_j=state.energy_scale_j,
+                        delivery=state.delivery_rate).bandwidth_hz
         if not np.any(w > 0):  # everyone skipped or went device-only: give it equal shares
             w = np.full(n, state.bandwidth_hz / n)
         slots = window_slots(np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s)
