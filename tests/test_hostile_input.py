@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 
 import numpy as np
 import pytest
 import rclpy
 from enachi_interfaces.msg import (
+    ChannelReport,
     EncodedTask,
     EnergyReport,
     FeaturePacket,
@@ -266,3 +268,49 @@ def test_rejects_reach_diagnostics(ros) -> None:
     head._on_image(cv2_to_imgmsg(np.zeros((3, 3), np.uint8), "mono8"))  # a robot-local topic
     assert rejects_of(head.diagnostics.status())["/camera/image"] == {"header.stamp": 1}
     assert status.level == status.WARN
+
+
+# ----------------------------------------------------------------------------- any message
+def _any_message_rejected_cleanly(check, msg) -> None:
+    from enachi_ros.ros.rejects import InputError
+
+    try:
+        check(msg)
+    except InputError as exc:
+        assert exc.field and exc.expected
+    except ValueError as exc:  # PacketPayload's own checks: "<field> must ..."
+        assert " must " in str(exc), exc
+
+
+def test_validators_accept_or_name_the_field_for_any_message() -> None:
+    """Whatever a peer sends, a check either passes or raises a ValueError naming the field:
+    never an IndexError, OverflowError, MemoryError or a crash in numpy."""
+    from fuzz_messages import message_strategy
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from enachi_ros.models.runtime import ModelRuntime
+    from enachi_ros.ros import validation as v
+
+    runtime = ModelRuntime("fmnist_resnet")
+    now = time.time()
+    checks = {
+        SchedulerDecision: lambda m: v.check_decision(m, runtime.name, runtime.n_splits, 1.0),
+        EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0),
+        ChannelReport: lambda m: v.check_channel_report(m, "robot1"),
+        EncodedTask: lambda m: v.check_encoded_task(m, "robot1", 1.0, now, 10.0),
+        FeaturePacket: lambda m: v.check_packet(
+            m, "robot1", runtime.name, runtime.kind,
+            lambda s: runtime.artifact.split(s).feature_shape,
+            lambda s, b: len(runtime.layouts(s, b)), runtime.n_splits),
+        InferenceResult: lambda m: v.check_edge_result(m, "robot1", 10, 5, 1, (1, 2)),
+    }
+
+    @settings(max_examples=300, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def run(data) -> None:
+        kind = data.draw(st.sampled_from(list(checks)))
+        _any_message_rejected_cleanly(checks[kind], data.draw(message_strategy(kind)))
+
+    run()
