@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import PacketPayload
 from enachi_ros.ros.messages import payload_from_msg, to_seconds
 from enachi_ros.ros.rejects import InputError, below, finite, one_of
@@ -99,8 +100,6 @@ def check_decision(d: Any, model_name: str, n_splits: int, p_max_w: float,
 def check_edge_result(msg: Any, robot_id: str, n_classes: int, packets_total: int,
                       split_index: int, capture_key: tuple[int, int]) -> None:
     """An edge result for one of this robot's open tasks, against what the robot sent."""
-    from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
-
     check_robot("robot_id", msg.robot_id, robot_id)
     outcome = one_of("outcome", int(msg.outcome), (EDGE_EARLY_STOP, EDGE_DEADLINE, DROPPED))
     key = (int(msg.capture_stamp.sec), int(msg.capture_stamp.nanosec))
