@@ -7,6 +7,17 @@ image_tools/cam2image), ``folder`` (image files), ``video`` (a file through Open
 ``topic`` (an external sensor_msgs/Image topic, e.g. a Gazebo camera, resized and republished
 with its original stamp).
 
+The ``topic`` source accepts the colour encodings ``rgb8``, ``bgr8``, ``rgba8``, ``bgra8``,
+``mono8``, ``mono16`` (and the 16-bit colour ones), converted to the camera's own ``encoding`` and
+size (16-bit pixels scaled by 255/65535, as cv_bridge does). Anyone on the domain can publish
+anything there, so every image is checked first (``ros.images.check_image_msg``: encoding,
+width/height 1..8192, step, data length, size, stamp) and a bad one is rejected, counted per
+field in ``self.rejects`` (the rate-limited log line, ``/diagnostics``, the run summary) and
+never captured: a 0x0 image once killed the robot's process. The subscription follows the
+publishers' reliability (``ros.adaptive_qos``): RELIABLE when all of them offer RELIABLE, so the
+fragments of large frames are repaired, BEST_EFFORT otherwise; frames a best-effort
+subscription misses are counted (``message_lost``) and reported on ``/diagnostics``.
+
 Why a GroundTruth for *every* frame (label -1 when the source has none): images are
 BEST_EFFORT sensor data, so counting them downstream is not an honest count of what was
 captured. The GroundTruth of a frame goes out RELIABLE, before the image and with the same
@@ -31,14 +42,20 @@ from typing import Any
 
 import numpy as np
 from enachi_interfaces.msg import GroundTruth
-from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from enachi_ros.ros import qos, topics
-from enachi_ros.ros.images import cv2_to_imgmsg, imgmsg_to_cv2
+from enachi_ros.ros.adaptive_qos import (
+    RELIABILITY_CHOICES,
+    AdaptiveSubscription,
+    reliability_name,
+)
+from enachi_ros.ros.diagnostics import OK, WARN, Health
+from enachi_ros.ros.images import COLOR_ENCODINGS, cv2_to_imgmsg, imgmsg_to_cv2
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.params import Param, ParameterError
+from enachi_ros.ros.rejects import InputError
 from enachi_ros.ros.spin import spin_node
 
 SOURCES = ("synthetic", "folder", "video", "device", "fmnist", "frames", "topic")
@@ -47,6 +64,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tif
 
 # Longest wait after activation for a consumer of the images before capture starts anyway (s).
 CONSUMER_WAIT_S = 2.0
+# topic source: how often the publishers' QoS offers are re-read (s), and how often at most a
+# line reports frames lost in transport (s).
+ADAPT_PERIOD_S = 0.25
+LOST_LOG_PERIOD_S = 5.0
+IMAGE_TYPE = "sensor_msgs/msg/Image"
 
 PARAMS: tuple[Param, ...] = (
     Param("robot_id", "robot1",
@@ -64,7 +86,11 @@ PARAMS: tuple[Param, ...] = (
     Param("height", 28, "output image height in pixels", low=1, high=8192, read_only=True),
     Param("encoding", "mono8", "output pixel encoding", choices=ENCODINGS, read_only=True),
     Param("loop", True, "replay folders, videos and the data set forever", read_only=True),
-    Param("qos_depth", 5, "KEEP_LAST depth of camera/image", low=1, high=1000, read_only=True),
+    Param("qos_depth", 5, "KEEP_LAST depth of camera/image (and of the source_uri "
+          "subscription)", low=1, high=1000, read_only=True),
+    Param("source_reliability", "adaptive", "reliability of the source_uri subscription: "
+          "adaptive = RELIABLE when every publisher offers it (lost fragments of large frames "
+          "are re-sent), else BEST_EFFORT", choices=tuple(RELIABILITY_CHOICES), read_only=True),
     Param("seed", 0, "fmnist replay order: 0 = test-set order, > 0 = a permutation from this seed",
           low=0, read_only=True),
     Param("phase_s", -1.0, "delay of the first capture after activation (s); < 0: random in "
@@ -93,6 +119,27 @@ def convert(frame: np.ndarray, width: int, height: int, encoding: str) -> np.nda
         frame = cv2.resize(frame, (width, height),
                            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     return np.ascontiguousarray(frame)
+
+
+def external_frame(msg: Image, encoding: str) -> np.ndarray:
+    """The pixels of a received image in ``encoding`` (mono8 or rgb8), not yet resized.
+
+    InputError names the bad field: an encoding without colour information (generic ``8UC3``,
+    ``yuv422``, ``bayer_*``...), or any field ``ros.images.check_image_msg`` refuses."""
+    if msg.encoding not in COLOR_ENCODINGS:
+        raise InputError("encoding", msg.encoding, f"one of {', '.join(COLOR_ENCODINGS)}")
+    return imgmsg_to_cv2(msg, encoding)
+
+
+def external_stamp_is_set(stamp: Any) -> bool:
+    """Whether a received stamp is set (all zero: unset, the camera stamps the frame itself);
+    InputError for a negative time or nanoseconds of a second or more, which rclpy's Time
+    refuses with an exception."""
+    sec, nanosec = int(stamp.sec), int(stamp.nanosec)
+    if sec < 0 or nanosec >= 1_000_000_000:
+        raise InputError("header.stamp", f"{sec} s {nanosec} ns",
+                         "a non-negative time, nanosec below 1e9")
+    return sec != 0 or nanosec != 0
 
 
 # ----------------------------------------------------------------------------- frame sources
@@ -243,6 +290,7 @@ class CameraNode(ManagedNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("camera", **kwargs)
         self.frames_captured = 0
+        self.external: AdaptiveSubscription | None = None
 
     def configure_node(self) -> None:
         v = self.p
@@ -253,8 +301,22 @@ class CameraNode(ManagedNode):
         self.truth_pub = self.create_publisher(GroundTruth, topics.GROUND_TRUTH,
                                                qos.capture_record_qos())
         if self.frames is None:
-            self.create_subscription(Image, v["source_uri"], self._on_external,
-                                     qos.camera_qos(v["qos_depth"]))
+            self._check_source_topic(v["source_uri"])
+            self.external = AdaptiveSubscription(
+                self, Image, v["source_uri"], self._on_external, v["qos_depth"], IMAGE_TYPE,
+                fixed=RELIABILITY_CHOICES[v["source_reliability"]])
+            self._lost_logged, self._lost_reported = 0, 0
+            self._lost_log_at = -LOST_LOG_PERIOD_S
+
+    def _check_source_topic(self, uri: str) -> None:
+        try:
+            resolved = self.resolve_topic_name(uri)
+        except Exception as exc:  # rclpy raises its own InvalidTopicNameException and kin
+            raise ParameterError(f"source_uri: expected a valid ROS topic name for source=topic, "
+                                 f"got {uri!r} ({exc})") from exc
+        if resolved == self.resolve_topic_name(topics.IMAGE):
+            raise ParameterError(f"source_uri: expected a topic other than the camera's own "
+                                 f"output {resolved}, got {uri!r}")
 
     def activate_node(self) -> None:
         v = self.p
@@ -271,6 +333,9 @@ class CameraNode(ManagedNode):
             now = time.monotonic()
             self._start_at, self._consumer_deadline = now + phase, now + CONSUMER_WAIT_S
             self.starter = self.create_timer(0.01, self._start_capture)
+        else:
+            self.external.update()
+            self.create_timer(ADAPT_PERIOD_S, self._on_adapt_timer)
         self.get_logger().info(
             f"camera: source={v['source']} uri={v['source_uri']!r} {v['width']}x{v['height']} "
             f"{v['encoding']} @ {v['frame_rate']} Hz, max_frames={v['max_frames']}")
@@ -288,6 +353,42 @@ class CameraNode(ManagedNode):
 
     def cleanup_node(self) -> None:
         self.frames = None
+        if self.external is not None:
+            self.external.destroy()
+            self.external = None
+
+    def _on_adapt_timer(self) -> None:
+        """Follow the publishers' QoS; say (rate-limited) when frames were lost in transport."""
+        ext = self.external
+        ext.update()
+        now = time.monotonic()
+        if ext.lost > self._lost_logged and now - self._lost_log_at >= LOST_LOG_PERIOD_S:
+            self.get_logger().warning(
+                f"{ext.topic}: {ext.lost - self._lost_logged} frame(s) lost in transport "
+                f"({ext.lost} in all) on a {reliability_name(ext.reliability)} subscription; "
+                "large best-effort frames need the publisher's DDS settings (README, External "
+                "cameras)")
+            self._lost_logged, self._lost_log_at = ext.lost, now
+
+    def health(self) -> Health:
+        """The external topic's state: publishers, the subscription's reliability, the frames
+        lost in transport (WARN while that count grows) and publishers of another type."""
+        ext = self.external
+        if ext is None:
+            return OK, "", {"frames_captured": self.frames_captured}
+        values = {"source_topic": ext.topic, "publishers": ext.publisher_count(),
+                  "subscription": reliability_name(ext.reliability),
+                  "frames_captured": self.frames_captured,
+                  "frames_lost_in_transport": ext.lost}
+        new_losses, self._lost_reported = ext.lost - self._lost_reported, ext.lost
+        if ext.other_types:
+            return WARN, (f"{ext.topic} carries {', '.join(ext.other_types)}, expected "
+                          f"{IMAGE_TYPE}"), values
+        if new_losses > 0:
+            return WARN, f"{new_losses} frame(s) of {ext.topic} lost in transport", values
+        if not ext.publisher_count():
+            return OK, f"no publisher on {ext.topic} yet", values
+        return OK, "", values
 
     def _may_capture(self) -> bool:
         limit = self.p["max_frames"]
@@ -310,25 +411,35 @@ class CameraNode(ManagedNode):
             self._finish("source exhausted (loop=false)")
             return
         frame, label, index = item
-        self._publish(frame, label, index, self.get_clock().now().to_msg())
-
-    def _on_external(self, msg: Image) -> None:
-        if not self._may_capture():
-            return
-        try:
-            frame = imgmsg_to_cv2(msg, self.p["encoding"])
-        except ValueError as exc:
-            self.get_logger().warning(f"camera: dropped external image: {exc}",
-                                      throttle_duration_sec=5.0)
-            return
-        stamp = msg.header.stamp
-        if Time.from_msg(stamp).nanoseconds == 0:
-            stamp = self.get_clock().now().to_msg()
-        self._publish(frame, -1, self.frames_captured, stamp)
-
-    def _publish(self, frame: np.ndarray, label: int, index: int, stamp: Any) -> None:
         v = self.p
         out = convert(frame, v["width"], v["height"], v["encoding"])
+        self._publish(out, label, index, self.get_clock().now().to_msg())
+
+    def _on_external(self, msg: Image) -> None:
+        """An image of the external topic: checked, converted and captured, or rejected and
+        counted (never an exception out of here: a foreign message must not stop the robot)."""
+        if not self._may_capture():
+            return
+        v = self.p
+        try:
+            stamped = external_stamp_is_set(msg.header.stamp)
+            out = convert(external_frame(msg, v["encoding"]), v["width"], v["height"],
+                          v["encoding"])
+        except InputError as exc:
+            self.rejects.reject(self.external.topic, exc, "image")
+            return
+        except Exception as exc:  # e.g. cv2.error: counted like any other rejection
+            error = InputError("image", f"{type(exc).__name__}: {exc}",
+                               f"an image OpenCV converts to {v['width']}x{v['height']} "
+                               f"{v['encoding']}")
+            self.rejects.reject(self.external.topic, error, "image")
+            return
+        stamp = msg.header.stamp if stamped else self.get_clock().now().to_msg()
+        self._publish(out, -1, self.frames_captured, stamp)
+
+    def _publish(self, out: np.ndarray, label: int, index: int, stamp: Any) -> None:
+        """Capture record first, then the image (already in the output size and encoding)."""
+        v = self.p
         truth = GroundTruth()
         truth.header.stamp = stamp
         truth.header.frame_id = self.frame_id

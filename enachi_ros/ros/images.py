@@ -14,7 +14,12 @@ When ``cv_bridge`` is importable (an apt ROS 2 install) the conversion itself is
 not on PyPI, so in the venv the implementation below runs. Either way every field of a received
 message is checked first, and a bad one raises ``ValueError`` naming the field, its value and
 what was expected (cv_bridge's ``CvBridgeError`` is re-raised as ``ValueError`` too), so a node
-can count and drop a malformed image.
+can count and drop a malformed image. The checks of a received message raise
+:class:`~enachi_ros.ros.rejects.InputError` (a ValueError carrying ``field``, ``value`` and
+``expected``), which ``ManagedNode.rejects`` counts per field. Besides the consistency of
+``width``, ``height``, ``step`` and ``data``, a message larger than ``MAX_SIDE`` pixels a side or
+``MAX_IMAGE_BYTES`` is refused: nothing a robot's camera sends is that big, and converting such
+a message would stall the node for seconds.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from enachi_ros.ros.rejects import InputError
+
 PASSTHROUGH = "passthrough"
+MAX_SIDE = 8192  # pixels: width and height of a received image are at most this
+MAX_IMAGE_BYTES = 128 * 1024 * 1024  # step x height of a received image (8K rgb8 is 100 MB)
 # Colour encodings (sensor_msgs/image_encodings.hpp): name -> (family, channels, numpy dtype).
 COLOR_ENCODINGS: dict[str, tuple[str, int, str]] = {
     "mono8": ("gray", 1, "uint8"), "mono16": ("gray", 1, "uint16"),
@@ -73,28 +82,35 @@ def pixel_type(encoding: str, field: str = "encoding") -> PixelType:
         return PixelType(family, channels, np.dtype(dtype))
     match = _GENERIC.fullmatch(encoding) if isinstance(encoding, str) else None
     if match is None or (match.group(2) is not None and int(match.group(2)) < 1):
-        raise ValueError(
-            f"{field}: expected one of {sorted(COLOR_ENCODINGS)} or a generic OpenCV type "
-            f"such as 8UC3 or 32FC1, got {encoding!r}")
+        raise InputError(field, encoding, f"one of {sorted(COLOR_ENCODINGS)} or a generic "
+                         "OpenCV type such as 8UC3 or 32FC1")
     return PixelType(None, int(match.group(2) or 1), np.dtype(CV_DEPTHS[match.group(1)]))
 
 
-def check_image_msg(img_msg: Any) -> PixelType:
-    """Validate the fields of a sensor_msgs/Image; ValueError names the first bad one."""
+def check_image_msg(img_msg: Any, max_side: int = MAX_SIDE,
+                    max_bytes: int = MAX_IMAGE_BYTES) -> PixelType:
+    """Validate the fields of a sensor_msgs/Image; InputError names the first bad one.
+
+    Checked before any pixel is touched, in this order: encoding, height, width (at least 1,
+    at most ``max_side``), step (at least width x bytes per pixel), step x height (at most
+    ``max_bytes``), and the length of data (exactly step x height).
+    """
     kind = pixel_type(img_msg.encoding)
     height, width, step = int(img_msg.height), int(img_msg.width), int(img_msg.step)
-    if height < 1:
-        raise ValueError(f"height: expected at least 1 row, got {height}")
-    if width < 1:
-        raise ValueError(f"width: expected at least 1 column, got {width}")
+    for field, value, unit in (("height", height, "rows"), ("width", width, "columns")):
+        if not 1 <= value <= max_side:
+            raise InputError(field, value, f"1 to {max_side} {unit}")
     row = width * kind.pixel_bytes
     if step < row:
-        raise ValueError(f"step: expected at least width x {kind.pixel_bytes} bytes per pixel "
-                         f"({img_msg.encoding}) = {row} bytes per row, got {step}")
+        raise InputError("step", step, f"at least width x {kind.pixel_bytes} bytes per pixel "
+                         f"({img_msg.encoding}) = {row} bytes per row")
+    if step * height > max_bytes:
+        raise InputError("step", step, f"step x height ({height} rows) at most {max_bytes} "
+                         f"bytes, i.e. at most {max_bytes // height} bytes per row")
     size = len(img_msg.data)
     if size != step * height:
-        raise ValueError(f"data: expected step x height = {step} x {height} = {step * height} "
-                         f"bytes, got {size}")
+        raise InputError("data", size,
+                         f"step x height = {step} x {height} = {step * height} bytes")
     return kind
 
 

@@ -15,13 +15,14 @@ BENCH_MODULES: list[str] = [
     "enachi_ros.tools.bench.scheduler",
     "enachi_ros.tools.bench.pipeline",
     "enachi_ros.tools.bench.executors",
+    "enachi_ros.tools.bench.external_images",
 ]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``bench`` and its sub-commands."""
     parser = subparsers.add_parser(
-        "bench", help="benchmarks: models, scheduler, pipeline, executors")
+        "bench", help="benchmarks: models, scheduler, pipeline, executors, external_images")
     benches = parser.add_subparsers(dest="bench", metavar="BENCH")
     for module_name in BENCH_MODULES:
         try:
