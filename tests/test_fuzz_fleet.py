@@ -19,6 +19,7 @@ are printed too.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -165,8 +166,12 @@ def test_fuzzed_fleet_keeps_running_and_accounts_for_every_frame(tmp_path: Path,
             node.destroy_publisher(pub)
         output, _ = fleet.communicate(timeout=duration + 120)
     finally:
-        if fleet.poll() is None:
-            fleet.kill()
+        if fleet.poll() is None:  # SIGINT: bringup stops its node processes, then exits
+            fleet.send_signal(signal.SIGINT)
+            try:
+                fleet.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                fleet.kill()
         executor.shutdown()
         node.destroy_node()
         context.try_shutdown()
