@@ -12,7 +12,13 @@ import os
 from launch.actions import IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
-from enachi_ros.ros.launch_args import arg, declare, launch_dir, workload
+from enachi_ros.ros.launch_args import (
+    SECURITY_ARGUMENTS,
+    arg,
+    declare,
+    launch_dir,
+    workload,
+)
 from enachi_ros.workloads import WORKLOAD_ARG
 from launch import LaunchDescription
 
@@ -32,6 +38,7 @@ ARGUMENTS = {
     "use_sim_time": ("false", "follow /clock (simulated time, e.g. Gazebo) on every node"),
     "dds_profile": ("dev", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
+    **SECURITY_ARGUMENTS,
 }
 
 
@@ -43,7 +50,8 @@ def _includes(context) -> list:
     spot = workload(context)  # robot 1's distance from the access point, then each next one's
     first, step = float(spot["distance_m"]), float(spot["distance_step_m"])
     shared = {"dds_profile": arg(context, "dds_profile"), "log_level": arg(context, "log_level"),
-              "workload": arg(context, "workload"), "use_sim_time": arg(context, "use_sim_time")}
+              "workload": arg(context, "workload"), "use_sim_time": arg(context, "use_sim_time"),
+              **{name: arg(context, name) for name in SECURITY_ARGUMENTS}}
 
     def include(file: str, arguments: dict[str, str]) -> IncludeLaunchDescription:
         source = PythonLaunchDescriptionSource(os.path.join(launch_dir(), file))

@@ -10,12 +10,14 @@ from launch_ros.actions import LifecycleNode
 
 from enachi_ros.ros.launch_args import (
     PACKAGE,
+    SECURITY_ARGUMENTS,
     arg,
     dds_env_actions,
     declare,
     managed,
     params_file,
     physical_params,
+    security,
     time_params,
     workload,
 )
@@ -35,6 +37,7 @@ ARGUMENTS = {
                      "system clock"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
+    **SECURITY_ARGUMENTS,
 }
 
 
@@ -44,7 +47,8 @@ def _nodes(context) -> list:
     if not robot_ids:
         raise ValueError("robot_ids: expected at least one robot id, got an empty list")
     common = {"robot_ids": robot_ids, "model": arg(context, "model") or workload(context)["model"]}
-    ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
+    secure_env, secure_args = security(context)
+    ros_args = ["--ros-args", "--log-level", arg(context, "log_level"), *secure_args]
     physical = physical_params(context)
 
     def node(executable: str, name: str, *overrides: dict) -> LifecycleNode:
@@ -60,6 +64,7 @@ def _nodes(context) -> list:
 
     return [
         *dds_env_actions(context),
+        *secure_env,
         *managed(node("scheduler_node", "scheduler", _scheduler_overrides(context))),
         *managed(node("tail_node", "tail")),  # managed nodes: configured, then activated
     ]

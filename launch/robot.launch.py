@@ -17,6 +17,7 @@ from launch_ros.actions import LifecycleNode
 
 from enachi_ros.ros.launch_args import (
     PACKAGE,
+    SECURITY_ARGUMENTS,
     arg,
     dds_env_actions,
     declare,
@@ -24,6 +25,7 @@ from enachi_ros.ros.launch_args import (
     number,
     params_file,
     physical_params,
+    security,
     time_params,
     workload,
 )
@@ -49,6 +51,7 @@ ARGUMENTS = {
                      "system clock"),
     "dds_profile": ("radio", "Fast DDS profile: dev | radio | system"),
     "log_level": ("info", "ROS log level"),
+    **SECURITY_ARGUMENTS,
 }
 
 
@@ -69,7 +72,8 @@ def _nodes(context) -> list:
         "distance_m": float(arg(context, "distance_m")),
         "channel_seed": int(arg(context, "channel_seed")),
     }
-    ros_args = ["--ros-args", "--log-level", arg(context, "log_level")]
+    secure_env, secure_args = security(context, robot_id)
+    ros_args = ["--ros-args", "--log-level", arg(context, "log_level"), *secure_args]
     physical = physical_params(context)
     loss = number(context, "residual_loss")
     if loss is not None:
@@ -89,6 +93,7 @@ def _nodes(context) -> list:
     head = node("head_node", "head")
     return [
         *dds_env_actions(context),
+        *secure_env,
         *managed(head),
         *managed(node("transmitter_node", "transmitter", radio)),
         *managed(node("camera_node", "camera", camera), after=head),  # frames once the head runs

@@ -26,6 +26,7 @@ ENACHI_MESSAGES = (
     "ChannelReport",
     "EncodedTask",
     "GroundTruth",
+    "MessageAuth",
 )
 
 

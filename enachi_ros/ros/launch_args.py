@@ -6,6 +6,7 @@ selection and argument declaration behave the same for robot, edge and demo laun
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
@@ -37,6 +38,42 @@ def dds_env_actions(context) -> list[SetEnvironmentVariable]:
         SetEnvironmentVariable(k, v)
         for k, v in dds_profile_env(arg(context, "dds_profile")).items()
     ]
+
+
+# ``security``/``keystore``: declared by every launch file (``**SECURITY_ARGUMENTS``).
+SECURITY_ARGUMENTS = {
+    "security": ("false", "true: every node signs and verifies scheduler decisions and robot "
+                 "reports with its enclave's keys from keystore (README, Security)"),
+    "keystore": ("", "the folder `enachi security keystore DIR --robots ...` wrote (needed with "
+                 "security:=true)"),
+}
+
+
+def security(context, robot_id: str | None = None) -> tuple[list[SetEnvironmentVariable],
+                                                             list[str]]:
+    """``(environment actions, node ros arguments)`` for ``security:=true``, nothing otherwise.
+
+    The enclave is the edge's (``robot_id`` None) or the robot's: ``ENACHI_KEYSTORE`` and
+    ``ENACHI_ENCLAVE`` make its nodes sign and verify (``ros.auth``), and ``--enclave`` names it
+    to rcl as well, so an apt ROS 2 with DDS-Security can use the same keystore through
+    ``ROS_SECURITY_KEYSTORE``. The keystore is checked here: a missing or unusable one fails the
+    launch with a ValueError naming ``keystore``, before any node starts.
+    """
+    from enachi_ros.ros.auth import ENCLAVE_ENV, KEYSTORE_ENV
+    from enachi_ros.ros.keystore import EDGE_ENCLAVE, load_fleet, robot_enclave
+
+    if not flag(context, "security"):
+        return [], []
+    folder = arg(context, "keystore").strip()
+    if not folder:
+        raise ValueError("keystore: expected the folder of `enachi security keystore` with "
+                         "security:=true, got ''")
+    keystore = Path(folder).expanduser().resolve()
+    enclave = EDGE_ENCLAVE if robot_id is None else robot_enclave(robot_id)
+    load_fleet(keystore, enclave)  # KeystoreError ("keystore: ...") names what is wrong
+    env = [SetEnvironmentVariable(KEYSTORE_ENV, str(keystore)),
+           SetEnvironmentVariable(ENCLAVE_ENV, enclave)]
+    return env, ["--enclave", enclave]
 
 
 def workload(context) -> dict[str, str]:

@@ -39,6 +39,7 @@ from typing import Any
 from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
+from enachi_ros.ros import auth
 from enachi_ros.ros.diagnostics import OK, Health, NodeDiagnostics
 from enachi_ros.ros.params import Param, check_values, declare
 from enachi_ros.ros.rejects import InputRejects
@@ -67,6 +68,8 @@ class ManagedNode(LifecycleNode):
     def __init__(self, name: str, **kwargs: Any) -> None:
         super().__init__(kwargs.pop("node_name", name), **kwargs)
         self.p: dict[str, Any] = declare(self, (*self.PARAMS, AUTOSTART))
+        # security:=true: signed decisions and reports (ros.auth); a bad keystore fails here
+        self.authenticator = auth.process_authenticator()
         self.configure_error = ""
         self.serving = False  # active: subscription callbacks run
         self._io_phase: list[tuple[str, Any]] | None = None  # I/O recorded during a transition
@@ -86,10 +89,17 @@ class ManagedNode(LifecycleNode):
     def create_publisher(self, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "_io_phase", None) is None:  # rclpy's own (parameter events, rosout)
             return super().create_publisher(*args, **kwargs)
-        return self._track("publisher", self.create_lifecycle_publisher(*args, **kwargs))
+        return auth.guard_publisher(self.authenticator, self._track(
+            "publisher", self.create_lifecycle_publisher(*args, **kwargs)))
 
     def create_subscription(self, msg_type: Any, topic: str, callback: Any, *args: Any,
                             **kwargs: Any) -> Any:
+        if getattr(self, "authenticator", None):  # unset in rclpy's __init__ (/clock)
+            callback, raw = auth.guard_subscription(  # verified before anything else runs
+                self.authenticator, msg_type, self.resolve_topic_name(topic), callback,
+                self.rejects.reject)
+            kwargs["raw"] = raw
+
         def when_active(msg: Any) -> None:
             if self.serving:
                 callback(msg)

@@ -15,6 +15,7 @@ BENCH_MODULES: list[str] = [
     "enachi_ros.tools.bench.scheduler",
     "enachi_ros.tools.bench.pipeline",
     "enachi_ros.tools.bench.executors",
+    "enachi_ros.tools.bench.security",
     "enachi_ros.tools.bench.external_images",
 ]
 

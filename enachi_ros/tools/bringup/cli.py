@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
     parser.add_argument("--use-sim-time", action="store_const", const="true", default=None,
                         help="launch argument use_sim_time:=true: every node follows /clock "
                         "(start the simulator's /clock publisher too)")
+    parser.add_argument("--security", action="store_const", const="true", default=None,
+                        help="launch argument security:=true: decisions and robot reports are "
+                        "signed and verified with the keys of --keystore (README, Security)")
+    parser.add_argument("--keystore", type=Path, default=None, metavar="DIR",
+                        help="launch argument keystore: the folder `enachi security keystore` "
+                        "wrote")
     parser.add_argument("--dds-profile", default="dev" if demo else None,
                         help="launch argument dds_profile: dev | radio | system")
     parser.add_argument("--duration", type=float, default=d["duration"] if demo else 30.0,

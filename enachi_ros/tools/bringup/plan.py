@@ -21,7 +21,7 @@ from enachi_ros.tools.launch_eval import NodeSpec
 FLAG_ARGS = {"robots": "robots", "policy": "policy", "source": "source",
              "frame_rate": "frame_rate", "dds_profile": "dds_profile", "workload": "workload",
              "image_topic": "image_topic", "residual_loss": "residual_loss",
-             "use_sim_time": "use_sim_time"}
+             "use_sim_time": "use_sim_time", "security": "security", "keystore": "keystore"}
 PROCESS_MODES = ("per-robot", "per-node")
 
 

@@ -17,6 +17,7 @@ _PARTS: tuple[str, ...] = (
     "enachi_ros.tools.cli.sim",
     "enachi_ros.tools.bench.cli",
     "enachi_ros.tools.bringup.cli",
+    "enachi_ros.tools.security.cli",
 )
 
 

@@ -1,0 +1,1 @@
+"""``enachi security``: the fleet's keystore (``create``) and its command line (``cli``)."""
