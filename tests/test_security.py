@@ -372,3 +372,19 @@ def test_unauthorized_participants_cannot_publish_into_a_secured_fleet(keystores
         executor.shutdown()
         for node in (*nodes, outsider, insider):
             node.destroy_node()
+
+
+def test_the_cost_bench_runs_and_delivers_every_message() -> None:
+    """``enachi bench security`` (its numbers are in the README), on a few messages."""
+    env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    run = subprocess.run([sys.executable, "-m", "enachi_ros.tools.cli", "bench", "security",
+                          "--messages", "5", "--rounds", "2", "--rate", "100", "--domain-id",
+                          str(DOMAIN)], env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = [line.split() for line in run.stdout.splitlines()
+            if line.split()[:2] in (["SchedulerDecisionArray", "plain"],
+                                    ["SchedulerDecisionArray", "signed"],
+                                    ["EnergyReport", "plain"], ["EnergyReport", "signed"])]
+    assert [row[2] for row in rows] == ["10/10"] * 4, run.stdout
+    assert "signed costs" in run.stdout
