@@ -14,6 +14,7 @@ from std_msgs.msg import Header
 from enachi_ros.ros import images
 from enachi_ros.ros.images import COLOR_ENCODINGS, cv2_to_imgmsg, imgmsg_to_cv2, pixel_type
 from enachi_ros.ros.messages import image_to_array
+from enachi_ros.ros.rejects import InputError
 
 GENERIC = ("8UC1", "8UC3", "16UC1", "16SC2", "32FC1", "64FC3", "8U")
 ENCODINGS = (*COLOR_ENCODINGS, *GENERIC)
@@ -188,3 +189,43 @@ def test_the_real_cv_bridge_is_used_when_importable(monkeypatch: pytest.MonkeyPa
     assert cv2_to_imgmsg(np.zeros((2, 2), np.uint8), "mono8", header).encoding == "mono8"
     assert calls == [("imgmsg_to_cv2", "mono8"), ("imgmsg_to_cv2", "bgr16"),
                      ("cv2_to_imgmsg", "mono8", header)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(encoding=st.sampled_from(ENCODINGS), height=sizes, width=sizes, pad=st.integers(0, 9),
+       limit=st.integers(1, 12), seed=seeds)
+def test_sizes_beyond_the_limits_are_refused_by_field(encoding: str, height: int, width: int,
+                                                      pad: int, limit: int, seed: int) -> None:
+    """width/height above max_side and step x height above max_bytes are refused before any
+    pixel is read, with an InputError that carries the field, its value and the limit."""
+    msg = raw_msg(pixels(encoding, height, width, seed), encoding, pad=pad)
+    try:
+        images.check_image_msg(msg, max_side=limit)
+        assert height <= limit and width <= limit
+    except InputError as exc:
+        assert (exc.field, exc.value) in {("height", height), ("width", width)}
+        assert exc.value > limit and f"1 to {limit}" in exc.expected
+    size = msg.step * msg.height
+    try:
+        images.check_image_msg(msg, max_bytes=size - 1)
+        raise AssertionError("step x height above max_bytes accepted")
+    except InputError as exc:
+        assert (exc.field, exc.value) == ("step", msg.step)
+        assert f"at most {size - 1} bytes" in exc.expected
+    assert images.check_image_msg(msg, max_bytes=size) == pixel_type(encoding)
+
+
+def test_every_field_error_is_an_input_error_with_the_field() -> None:
+    """What a node counts (ManagedNode.rejects) comes from the InputError's field."""
+    good = raw_msg(pixels("rgb8", 3, 4, 0), "rgb8")
+    cases = {"encoding": {"encoding": "yuv422"}, "height": {"height": 0},
+             "width": {"width": images.MAX_SIDE + 1}, "step": {"step": 11},
+             "data": {"data": bytes(good.data)[:-3]}}
+    for field, changes in cases.items():
+        msg = raw_msg(pixels("rgb8", 3, 4, 0), "rgb8")
+        for key, value in changes.items():
+            setattr(msg, key, value)
+        with pytest.raises(InputError) as info:
+            imgmsg_to_cv2(msg, "mono8")
+        assert info.value.field == field, (field, str(info.value))
+    assert imgmsg_to_cv2(good, "mono8").shape == (3, 4)

@@ -333,8 +333,8 @@ class CameraNode(ManagedNode):
             now = time.monotonic()
             self._start_at, self._consumer_deadline = now + phase, now + CONSUMER_WAIT_S
             self.starter = self.create_timer(0.01, self._start_capture)
-        else:
-            self.external.update()
+        else:  # not update() here: a subscription made in a transition would be destroyed with
+            # the transition's timers at deactivation (ManagedNode tracks I/O per transition)
             self.create_timer(ADAPT_PERIOD_S, self._on_adapt_timer)
         self.get_logger().info(
             f"camera: source={v['source']} uri={v['source_uri']!r} {v['width']}x{v['height']} "

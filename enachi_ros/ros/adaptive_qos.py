@@ -6,15 +6,17 @@ KEEP_LAST 10). A BEST_EFFORT subscription matches both, but it turns a RELIABLE 
 best-effort, and large frames do not survive that: Fast DDS sends a 640x480 rgb8 frame
 (921,600 bytes) as ~15 fragments of ~64 KB, and with the stock shared-memory transport the
 publisher recycles fragments of its 512 KiB segment before the subscriber has read them, so one
-fragment and with it the whole frame is lost without a word (measured on Jazzy: 28-62 % of such
-frames arrive; ``enachi bench external_images``). A RELIABLE subscription gets the lost fragments
-re-sent (100 % measured) but does not match a BEST_EFFORT publisher at all.
+fragment and with it the whole frame is lost without a word (measured on Jazzy, on a shared
+2-core machine: 11-62 % of such frames arrive; ``enachi bench external_images``). A RELIABLE
+subscription gets the lost fragments re-sent (100 % measured) but does not match a BEST_EFFORT
+publisher at all.
 
 So, as ``ros2 bag record`` adapts its requests to the offers: RELIABLE when every publisher of
 the topic offers RELIABLE, otherwise BEST_EFFORT (which matches every publisher); durability
-VOLATILE always (live frames only, which every publisher can serve). The publishers are looked
-up in the ROS graph every ``period`` seconds and the subscription is re-created when the answer
-changes, make-before-break: the new subscription is created first and the old one destroyed once
+VOLATILE always (live frames only, which every publisher can serve). The owner calls
+:meth:`AdaptiveSubscription.update` periodically (the camera: every 0.25 s), which looks the
+publishers up in the ROS graph and re-creates the subscription when the answer changes,
+make-before-break: the new subscription is created first and the old one destroyed once
 the new one has matched every publisher (at the latest ``RETIRE_AFTER_S`` later); a message that
 both deliver during the overlap (same header stamp and frame_id) is passed on once. Without
 publishers the current subscription stays as it is.
