@@ -19,7 +19,10 @@ def dds_profile_env(profile: str) -> dict[str, str]:
         raise ValueError(f"dds_profile: expected one of {', '.join(DDS_PROFILES)}, got {profile!r}")
     if profile == "system":
         return {}
-    env = {"FASTDDS_DEFAULT_PROFILES_FILE": str(config_path("fastdds", f"{profile}.xml"))}
+    path = str(config_path("fastdds", f"{profile}.xml"))
+    # Fast DDS 2.x (Jazzy) reads only FASTRTPS_DEFAULT_PROFILES_FILE, 3.x (Kilted) the FASTDDS_
+    # name: both, or the profile silently does not apply on one of the distros
+    env = {"FASTRTPS_DEFAULT_PROFILES_FILE": path, "FASTDDS_DEFAULT_PROFILES_FILE": path}
     if profile == "radio":
         # Publish mode and flow controller only apply from XML with this switch; QoS set in
         # code still win over the XML (only SYSTEM_DEFAULT policies fall back to it).
