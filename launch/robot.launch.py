@@ -15,6 +15,7 @@ from __future__ import annotations
 from launch.actions import OpaqueFunction
 from launch_ros.actions import LifecycleNode
 
+from enachi_ros.ros.dds import external_camera_env
 from enachi_ros.ros.launch_args import (
     PACKAGE,
     SECURITY_ARGUMENTS,
@@ -79,7 +80,8 @@ def _nodes(context) -> list:
     if loss is not None:
         physical["residual_loss"] = loss
 
-    def node(executable: str, name: str, *overrides: dict) -> LifecycleNode:
+    def node(executable: str, name: str, *overrides: dict, env: dict | None = None
+             ) -> LifecycleNode:
         return LifecycleNode(
             package=PACKAGE,
             executable=executable,
@@ -88,7 +90,13 @@ def _nodes(context) -> list:
             parameters=[physical, params, common, time_params(context), *overrides],
             arguments=ros_args,
             output="screen",
+            additional_env=env or {},
         )
+
+    # a camera on an external topic gets the DDS profile that keeps large best-effort frames
+    # from a stock publisher (README, External cameras); the robot's other nodes keep theirs
+    camera_env = (external_camera_env(arg(context, "dds_profile"))
+                  if camera["source"] == "topic" else {})
 
     head = node("head_node", "head")
     return [
@@ -96,7 +104,8 @@ def _nodes(context) -> list:
         *secure_env,
         *managed(head),
         *managed(node("transmitter_node", "transmitter", radio)),
-        *managed(node("camera_node", "camera", camera), after=head),  # frames once the head runs
+        *managed(node("camera_node", "camera", camera, env=camera_env),
+                 after=head),  # frames once the head runs
     ]
 
 

@@ -159,3 +159,26 @@ def test_every_node_is_managed_and_started_by_the_launch_file(launch_file) -> No
         if spec.name == "camera":
             head = next(s for s in specs if s.namespace == spec.namespace and s.name == "head")
             assert rounds[0] > head.transitions[-1][0]
+
+
+def test_an_external_camera_runs_in_its_own_process_with_its_dds_profile() -> None:
+    """image_topic: the camera subscribes to it under config/fastdds/external_camera.xml (large
+    best-effort frames from a stock publisher survive), in its own process (``additional_env``,
+    one process per node under ros2 launch; its own group under bringup), while the robot's
+    other nodes keep the fleet's profile."""
+    from enachi_ros.tools.bringup.plan import group_specs
+
+    specs = evaluate(LAUNCH / "demo.launch.py", {"robots": "2", "image_topic": "/{robot_id}/cam"})
+    cameras = [s for s in specs if s.name == "camera"]
+    assert [s.parameters["source_uri"] for s in cameras] == ["/robot1/cam", "/robot2/cam"]
+    assert {s.parameters["source"] for s in cameras} == {"topic"}
+    for spec in specs:
+        profile = spec.environment["FASTRTPS_DEFAULT_PROFILES_FILE"]
+        assert profile == spec.environment["FASTDDS_DEFAULT_PROFILES_FILE"]
+        assert profile.endswith("external_camera.xml" if spec.name == "camera" else "dev.xml")
+    groups = {g.name: [s.name for s in g.specs] for g in group_specs(specs, "per-robot")}
+    assert groups == {"edge": ["scheduler", "tail"], "robot1": ["head", "transmitter"],
+                      "robot1.camera": ["camera"], "robot2": ["head", "transmitter"],
+                      "robot2.camera": ["camera"]}
+    plain = evaluate(LAUNCH / "robot.launch.py", {"dds_profile": "system", "image_topic": "/c"})
+    assert all("FASTRTPS_DEFAULT_PROFILES_FILE" not in s.environment for s in plain)

@@ -94,6 +94,10 @@ def group_specs(specs: list[NodeSpec], mode: str) -> list[Group]:
     groups: dict[str, Group] = {}
     for spec in specs:
         key = spec.namespace.strip("/") or "root"
+        if key in groups and groups[key].specs[0].environment != spec.environment:
+            # its own environment (e.g. an external camera's DDS profile, ``additional_env``
+            # in the launch file) is its own process, as under ros2 launch
+            key = f"{key}.{spec.name}"
         groups.setdefault(key, Group(key, [])).specs.append(spec)
     return list(groups.values())
 

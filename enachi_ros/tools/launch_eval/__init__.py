@@ -231,7 +231,7 @@ def _evaluate(path: Path, arguments: dict[str, str], environment: dict[str, str]
                     namespace=entity.namespace or "",
                     parameter_files=files,
                     parameters=params,
-                    environment=dict(env),
+                    environment={**env, **entity.additional_env},
                     arguments=entity.arguments,
                     remappings=entity.remappings,
                     managed=isinstance(entity, LifecycleNode),

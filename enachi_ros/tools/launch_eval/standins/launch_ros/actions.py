@@ -23,12 +23,13 @@ class Node:
         arguments: list[str] | None = None,
         remappings: list[tuple[str, str]] | None = None,
         output: str = "log",
+        additional_env: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
             raise TypeError(f"launch_ros.actions.Node stand-in: {sorted(kwargs)} not implemented "
                             "(it evaluates package, executable, name, namespace, parameters, "
-                            "arguments, remappings and output only)")
+                            "arguments, remappings, output and additional_env only)")
         self.package, self.executable, self.name, self.namespace = (
             package,
             executable,
@@ -39,6 +40,7 @@ class Node:
         self.arguments = list(arguments or [])
         self.remappings = list(remappings or [])
         self.output = output
+        self.additional_env = dict(additional_env or {})  # this node's process only
 
 
 class LifecycleNode(Node):
