@@ -1,6 +1,7 @@
-"""MCAP recording of a run with the ``mcap-ros2-support`` writer (rosbag2 is not on PyPI).
+"""MCAP recording of a run (rosbag2 is not on PyPI): rclpy's CDR bytes through the ``mcap`` writer.
 
-The writer serializes from the message *definition text*, so every schema carries the full
+Readers (``mcap-ros2-support``, Foxglove, ``ros2 bag``) decode from the message *definition
+text*, so every schema carries the full
 definition in the form ``ros2 bag record -s mcap`` writes (rosbag2's
 ``LocalMessageDefinitionSource``): the type's own .msg text, then each dependency once, depth
 first in name order, as ``MSG: pkg/Type`` after a line of 80 ``=``. What a type depends on is read
@@ -79,27 +80,44 @@ def type_name_of(msg: Any) -> str:
 
 
 class McapLog:
-    """Appends ROS 2 messages to an MCAP file (schemas registered on first use)."""
+    """Appends ROS 2 messages to an MCAP file (schemas and channels registered on first use).
+
+    Messages are stored as the CDR bytes rclpy itself serializes (``serialize_message``, what
+    rosbag2 stores), not re-encoded from the definition: mcap_ros2's encoder could not write
+    every field type rclpy holds (a ``byte`` field, e.g. DiagnosticStatus.level, is ``bytes`` in
+    rclpy and failed its int conversion)."""
 
     def __init__(self, path: str | Path) -> None:
-        from mcap_ros2.writer import Writer
+        from mcap.writer import Writer
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("wb")
         self._writer = Writer(self._file)
-        self._schemas: dict[str, Any] = {}
+        self._writer.start(profile="ros2", library="enachi_ros")
+        self._schemas: dict[str, int] = {}
+        self._channels: dict[tuple[str, int], int] = {}
         self.messages = 0
         self.errors: list[str] = []
 
     def write(self, topic: str, msg: Any, log_time_ns: int) -> None:
+        from rclpy.serialization import serialize_message
+
         kind = type_name_of(msg)
-        schema = self._schemas.get(kind)
-        if schema is None:
-            schema = self._writer.register_msgdef(kind, message_definition(kind))
-            self._schemas[kind] = schema
         try:
-            self._writer.write_message(topic, schema, msg, log_time=log_time_ns)
+            schema = self._schemas.get(kind)
+            if schema is None:
+                schema = self._writer.register_schema(
+                    name=kind, encoding="ros2msg", data=message_definition(kind).encode())
+                self._schemas[kind] = schema
+            channel = self._channels.get((topic, schema))
+            if channel is None:
+                channel = self._writer.register_channel(topic=topic, message_encoding="cdr",
+                                                        schema_id=schema)
+                self._channels[(topic, schema)] = channel
+            self._writer.add_message(channel_id=channel, log_time=log_time_ns,
+                                     data=serialize_message(msg), publish_time=log_time_ns,
+                                     sequence=self.messages)
             self.messages += 1
         except Exception as exc:
             if len(self.errors) < 10:
