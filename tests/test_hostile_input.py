@@ -243,6 +243,18 @@ def test_the_scheduler_bounds_energy_reports_and_counts_each_task_once(ros) -> N
     sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=10**9))
     assert sched.reports_received == 1
     assert rejected(sched, topic) == {"compute_energy_j": 3, "task_id": 2, "robot_id": 1}
+    # transmit energy beyond p_max over the window the task's frame planned
+    sched._on_frame()
+    frame = sched.frame_index - 1
+    window = sched.windows[0][frame]
+    compute = float(np.max(sched.splits.compute_j))
+    for task_id, transmit in ((5, sched.radio.p_max_w * window * 0.99),
+                              (6, sched.radio.p_max_w * window * 1.01)):
+        sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=task_id, frame_index=frame,
+                                         compute_energy_j=compute, transmit_energy_j=transmit,
+                                         total_energy_j=compute + transmit))
+    assert sched.reports_received == 2
+    assert rejected(sched, topic)["transmit_energy_j"] == 1
 
 
 def test_the_transmitter_rejects_a_malformed_encoded_task(ros) -> None:
@@ -296,7 +308,7 @@ def test_validators_accept_or_name_the_field_for_any_message() -> None:
     now = time.time()
     checks = {
         SchedulerDecision: lambda m: v.check_decision(m, runtime.name, runtime.n_splits, 1.0),
-        EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0),
+        EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0, 1.0),
         ChannelReport: lambda m: v.check_channel_report(m, "robot1"),
         EncodedTask: lambda m: v.check_encoded_task(m, "robot1", 1.0, now, 10.0),
         FeaturePacket: lambda m: v.check_packet(

@@ -54,7 +54,13 @@ from enachi_ros.ros.params import ARTIFACT_DIR, MAX_STAMP_SKEW, MODEL, ROBOT_ID,
 from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from
 from enachi_ros.ros.rejects import InputError, finite
 from enachi_ros.ros.spin import spin_node
-from enachi_ros.ros.validation import check_decision, check_edge_result, check_robot, check_stamp
+from enachi_ros.ros.validation import (
+    FLOAT32_SLACK,
+    check_decision,
+    check_edge_result,
+    check_robot,
+    check_stamp,
+)
 
 PARAMS = (
     ROBOT_ID,
@@ -245,11 +251,11 @@ class HeadNode(ManagedNode):
             if task is None:
                 return  # the head's own report of a local or skipped task (already closed)
             window = task.deadline_s - task.capture_s
-            finite("transmit_energy_j", msg.transmit_energy_j, 0.0, self.p["p_max_w"] * window)
-            finite("compute_energy_j", msg.compute_energy_j, 0.0,
-                   task.compute_energy_j * (1 + 1e-4) + 1e-9)
-            total = finite("total_energy_j", msg.total_energy_j, 0.0,
-                           task.compute_energy_j + self.p["p_max_w"] * window + 1e-6)
+            radio_j = self.p["p_max_w"] * window * (1 + FLOAT32_SLACK)
+            compute_j = task.compute_energy_j * (1 + FLOAT32_SLACK) + 1e-9
+            finite("transmit_energy_j", msg.transmit_energy_j, 0.0, radio_j)
+            finite("compute_energy_j", msg.compute_energy_j, 0.0, compute_j)
+            total = finite("total_energy_j", msg.total_energy_j, 0.0, compute_j + radio_j)
         except InputError as exc:
             self.rejects.reject(topics.ENERGY, exc, "energy report")
             return

@@ -140,11 +140,13 @@ class SchedulerNode(ManagedNode):
         self.distances = np.full(n, self.p["default_distance_m"])
         self.frame_index = 0
         self.reports_received = 0
-        # What one task can physically spend: the costliest compute (the whole model on the
-        # robot), with a margin for a slower-than-profiled robot, plus p_max over a deadline.
+        # What one task can physically spend: the costliest compute (the whole model: a robot
+        # may fall back to it under any decision), with a margin for a robot slower than
+        # profiled, plus p_max over the window its frame's decision planned (over the deadline
+        # for a frame this scheduler no longer remembers, or a robot's local task).
         most_compute = float(np.max(self.splits.compute_j))
-        self.energy_bound_j = (self.p["compute_energy_margin"] * most_compute
-                               + self.radio.p_max_w * self.p["deadline_s"])
+        self.compute_bound_j = self.p["compute_energy_margin"] * most_compute
+        self.windows: list[dict[int, float]] = [{} for _ in self.robot_ids]  # frame -> window
         self.reported: list[dict[int, None]] = [{} for _ in self.robot_ids]  # recent task ids
         self.highest_task: list[int | None] = [None] * n
         self.pub = self.create_publisher(
@@ -193,7 +195,8 @@ class SchedulerNode(ManagedNode):
             task_id = check_task_id(msg.task_id, self.highest_task[i], self.p["task_id_window"])
             if task_id in self.reported[i]:
                 raise InputError("task_id", task_id, "a task not reported before")
-            e = check_energy_report(msg, rid, self.energy_bound_j)
+            window = self.windows[i].get(int(msg.frame_index), self.p["deadline_s"])
+            e = check_energy_report(msg, rid, self.compute_bound_j, self.radio.p_max_w * window)
         except InputError as exc:
             self.rejects.reject(topic, exc, "energy report")
             return
@@ -302,6 +305,9 @@ class SchedulerNode(ManagedNode):
             m.importance_order = bool(d.importance_order[i])
             m.partial_ok = bool(d.partial_ok[i])
             m.window_slots = int(d.window_slots[i])
+            self.windows[i][self.frame_index] = max(m.window_s, m.window_slots * m.slot_s)
+            if len(self.windows[i]) > 200:
+                self.windows[i].pop(next(iter(self.windows[i])))
             out.decisions.append(m)
         self.pub.publish(out)
         self.last_array = out

@@ -23,6 +23,7 @@ POWER_LAWS = ("tracking", "pacing", "constant")
 BITS = (8, 4, 2)
 MAX_DEADLINE_S = 60.0  # the deadline parameters' upper limit (ros.params)
 MAX_BANDWIDTH_HZ = 1e10
+FLOAT32_SLACK = 1e-4  # relative: a bound met in float64 may be exceeded by float32 rounding
 
 
 def check_robot(field: str, value: str, expected: str) -> None:
@@ -49,12 +50,15 @@ def check_task_id(task_id: int, highest: int | None, window: int) -> int:
 
 
 # ----------------------------------------------------------------------------- scheduler side
-def check_energy_report(msg: Any, robot_id: str, bound_j: float) -> float:
-    """The total energy of one task, bounded by what a task can physically spend."""
+def check_energy_report(msg: Any, robot_id: str, compute_bound_j: float,
+                        transmit_bound_j: float) -> float:
+    """The total energy of one task, each part bounded by what a task can physically spend:
+    its compute, and the radio at p_max over its window."""
     check_robot("robot_id", msg.robot_id, robot_id)
-    compute = finite("compute_energy_j", msg.compute_energy_j, 0.0, bound_j)
-    transmit = finite("transmit_energy_j", msg.transmit_energy_j, 0.0, bound_j)
-    total = finite("total_energy_j", msg.total_energy_j, 0.0, bound_j)
+    transmit_bound_j *= 1 + FLOAT32_SLACK  # the report's fields are float32
+    compute = finite("compute_energy_j", msg.compute_energy_j, 0.0, compute_bound_j)
+    transmit = finite("transmit_energy_j", msg.transmit_energy_j, 0.0, transmit_bound_j)
+    total = finite("total_energy_j", msg.total_energy_j, 0.0, compute_bound_j + transmit_bound_j)
     if not math.isclose(total, compute + transmit, rel_tol=1e-4, abs_tol=1e-9):
         raise InputError("total_energy_j", total, f"compute + transmit = {compute + transmit:g}")
     return total
