@@ -82,6 +82,8 @@ PARAMS = (
         low=1,
         high=1000,
     ),
+    Param("edge_retry_s", 2.0, "while the edge is unreachable for missed results, one task is "
+          "sent to it this often to see whether it serves again (s)", low=0.01, high=3600.0),
     Param(
         "grace_s",
         0.25,
@@ -120,8 +122,10 @@ class HeadNode(ManagedNode):
         self.next_task = 0
         self.edge_alive = False
         self.missed_in_row = 0
+        self.last_probe_s = -1e9
         self.awaiting_image: dict[tuple[int, int], float] = {}  # capture records without image
         self.images_seen: dict[tuple[int, int], None] = {}  # recent image stamps (ordered set)
+        self.recorded: dict[tuple[int, int], None] = {}  # stamps of recent frames with an outcome
         self.pub_task = self.create_publisher(
             EncodedTask, topics.ENCODED, qos.local_reliable_qos(20)
         )
@@ -170,10 +174,12 @@ class HeadNode(ManagedNode):
         """The camera's reliable capture record (one per frame, label -1 if unknown): a frame
         whose best-effort image never reaches the head still gets its outcome (a drop)."""
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        if key in self.labels or key in self.images_seen:
+        if key in self.labels:
             self.rejects.reject(topics.GROUND_TRUTH, InputError(
-                "header.stamp", key, "a frame not recorded before"), "capture record")
+                "header.stamp.repeat", key, "one capture record per frame"), "capture record")
             return
+        if key in self.recorded:
+            return  # its frame has its outcome already (the recorder joins the label itself)
         label = int(msg.label)
         if label != -1 and not 0 <= label < len(self.runtime.class_names):
             # the frame still counts (it was recorded as captured); its label does not
@@ -201,11 +207,11 @@ class HeadNode(ManagedNode):
             self.decision, self.decision_at = d, self.now()
 
     def _on_heartbeat(self, _msg: Header) -> None:
-        if not self.edge_alive:
+        if not self.edge_alive:  # (again): give the edge path a fresh chance
             self.get_logger().info("edge reachable")
             self.edge_since = self.now()
+            self.missed_in_row = 0
         self.edge_alive = True
-        self.missed_in_row = 0
 
     def _on_liveliness(self, event) -> None:
         if event.alive_count == 0 and self.edge_alive:
@@ -283,9 +289,9 @@ class HeadNode(ManagedNode):
         now = self.now()
         capture = to_seconds(msg.header.stamp)
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        if key in self.images_seen:  # a frame is its stamp: a second image is not a new frame
-            self.rejects.reject(topics.IMAGE, InputError(
-                "header.stamp", key, "a frame not received before"), "image")
+        if key in self.images_seen or key in self.recorded:  # a frame is its stamp: a second
+            self.rejects.reject(topics.IMAGE, InputError(  # image is not a new frame
+                "header.stamp.repeat", key, "one image per frame"), "image")
             return
         task = Task(self.next_task, capture, 0.0, received_s=now)
         task.stamp_key = key
@@ -382,7 +388,12 @@ class HeadNode(ManagedNode):
         if not self.edge_alive:
             return None, "edge unreachable (no heartbeat / liveliness lost)"
         if self.missed_in_row >= self.p["max_missed_results"]:
-            return None, f"edge unreachable ({self.missed_in_row} tasks without a result)"
+            # a heartbeat alone does not prove the edge serves (a forged or a half-dead edge):
+            # run locally, and send one task every edge_retry_s to find out when it serves again
+            now = self.now()
+            if now - self.last_probe_s < self.p["edge_retry_s"]:
+                return None, f"edge unreachable ({self.missed_in_row} tasks without a result)"
+            self.last_probe_s = now
         if self.decision is None:
             return None, "no scheduler decision received yet"
         age = self.now() - self.decision_at
@@ -419,7 +430,8 @@ class HeadNode(ManagedNode):
         task.compute_energy_j = float(compute_energy_j(cpu, self.device))
         task.split_index = self.runtime.n_splits - 1
         task.policy = decision.policy if decision else "local"
-        task.frame_index = decision.frame_index if decision else 0
+        last = decision or self.decision  # a local task counts in the last decided frame
+        task.frame_index = last.frame_index if last else 0
         energy = EnergyReport(
             robot_id=self.robot_id, task_id=task.task_id, frame_index=task.frame_index
         )
@@ -512,6 +524,9 @@ class HeadNode(ManagedNode):
         e = task.energy or {}
         if task.ground_truth < 0:  # the label may arrive after the image (separate topics)
             task.ground_truth = self.labels.pop(task.stamp_key, -1)
+        self.recorded[task.stamp_key] = None  # a frame gets one outcome: later copies are refused
+        if len(self.recorded) > 2000:
+            self.recorded.pop(next(iter(self.recorded)))
         msg = InferenceResult(
             robot_id=self.robot_id,
             task_id=task.task_id,

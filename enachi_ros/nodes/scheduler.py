@@ -28,7 +28,7 @@ from enachi_ros.core.split_table import SplitTable
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.diagnostics import OK, Health
 from enachi_ros.ros.lifecycle import ManagedNode
-from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, TASK_ID_WINDOW, Param
+from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -39,7 +39,7 @@ from enachi_ros.ros.physical import (
 )
 from enachi_ros.ros.rejects import InputError, one_of
 from enachi_ros.ros.spin import spin_node
-from enachi_ros.ros.validation import check_channel_report, check_energy_report, check_task_id
+from enachi_ros.ros.validation import check_channel_report, check_energy_report
 
 PARAMS = (
     ROBOT_IDS,
@@ -91,11 +91,14 @@ PARAMS = (
     Param("compute_energy_margin", 3.0, "an energy report may claim up to this times the "
           "profiled compute energy of the whole model (plus p_max over the deadline)",
           low=1.0, high=100.0),
-    TASK_ID_WINDOW,
+    Param("max_tasks_per_frame", 8, "energy reports accepted per robot and frame (a camera "
+          "faster than the frame clock runs several tasks per frame)", low=1, high=1000),
     *RADIO_PARAMS,
     *DEVICE_PARAMS,
     *CHANNEL_PARAMS,
 )
+
+FRAMES_REMEMBERED = 200  # frames whose planned windows and reports the scheduler keeps
 
 # Decisions is the core's type; these are its per-robot arrays copied into the message.
 _FLOAT_FIELDS = {
@@ -147,8 +150,8 @@ class SchedulerNode(ManagedNode):
         most_compute = float(np.max(self.splits.compute_j))
         self.compute_bound_j = self.p["compute_energy_margin"] * most_compute
         self.windows: list[dict[int, float]] = [{} for _ in self.robot_ids]  # frame -> window
-        self.reported: list[dict[int, None]] = [{} for _ in self.robot_ids]  # recent task ids
-        self.highest_task: list[int | None] = [None] * n
+        self.reported: list[dict[tuple[int, int], None]] = [{} for _ in self.robot_ids]
+        self.per_frame: list[dict[int, int]] = [{} for _ in self.robot_ids]  # accepted reports
         self.pub = self.create_publisher(
             SchedulerDecisionArray, topics.DECISIONS, qos.decision_qos()
         )
@@ -191,19 +194,29 @@ class SchedulerNode(ManagedNode):
         the queue to infinity and skip every later frame of the robot."""
         rid = self.robot_ids[i]
         topic = topics.robot_topic(rid, topics.ENERGY)
+        frame, task_id = int(msg.frame_index), int(msg.task_id)
         try:
-            task_id = check_task_id(msg.task_id, self.highest_task[i], self.p["task_id_window"])
-            if task_id in self.reported[i]:
-                raise InputError("task_id", task_id, "a task not reported before")
-            window = self.windows[i].get(int(msg.frame_index), self.p["deadline_s"])
+            oldest = self.frame_index - FRAMES_REMEMBERED
+            if not max(oldest, 0) <= frame <= max(self.frame_index - 1, 0):
+                raise InputError("frame_index", frame, f"a frame this scheduler published, in "
+                                 f"[{max(oldest, 0)}, {max(self.frame_index - 1, 0)}]")
+            if (frame, task_id) in self.reported[i]:
+                raise InputError("task_id", task_id, f"a task not reported before in frame "
+                                 f"{frame}")
+            if self.per_frame[i].get(frame, 0) >= self.p["max_tasks_per_frame"]:
+                raise InputError("frame_index", frame, f"at most {self.p['max_tasks_per_frame']} "
+                                 "reports per frame")
+            window = self.windows[i].get(frame, self.p["deadline_s"])
             e = check_energy_report(msg, rid, self.compute_bound_j, self.radio.p_max_w * window)
         except InputError as exc:
             self.rejects.reject(topic, exc, "energy report")
             return
-        self.reported[i][task_id] = None
-        if len(self.reported[i]) > 1000:
-            self.reported[i].pop(next(iter(self.reported[i])))
-        self.highest_task[i] = max(task_id, self.highest_task[i] or 0)
+        # replays of a report, and floods of in-bound ones, cannot move the queue further
+        self.reported[i][(frame, task_id)] = None
+        self.per_frame[i][frame] = self.per_frame[i].get(frame, 0) + 1
+        for seen in (self.reported[i], self.per_frame[i]):
+            if len(seen) > 4 * FRAMES_REMEMBERED:
+                seen.pop(next(iter(seen)))
         # Only robot i reports: the others get E = E_bar, which leaves their Q unchanged.
         energies = self.queues.budgets.copy()
         energies[i] = e
@@ -306,7 +319,7 @@ class SchedulerNode(ManagedNode):
             m.partial_ok = bool(d.partial_ok[i])
             m.window_slots = int(d.window_slots[i])
             self.windows[i][self.frame_index] = max(m.window_s, m.window_slots * m.slot_s)
-            if len(self.windows[i]) > 200:
+            if len(self.windows[i]) > FRAMES_REMEMBERED:
                 self.windows[i].pop(next(iter(self.windows[i])))
             out.decisions.append(m)
         self.pub.publish(out)

@@ -13,10 +13,12 @@ which case an incomplete task gets no prediction (outcome dropped, with the pack
 scoring rule of ``core.scoring``.
 Every packet is validated before it touches a buffer (``ros.validation.check_packet``: the
 robot of its topic, this edge's model, the split's feature shape and packet count, every payload
-field; its stamps against the node's clock; its task id within a window of the robot's counter;
-at most ``max_open_tasks`` open tasks per robot); a rejected one is counted per field and never
-sizes an allocation. A task is keyed by robot, task id and capture stamp, so forged packets that
-reuse a robot's future task id cannot make its real packets look late. Deadlines use the node's
+field; its stamps against the node's clock; at most ``max_open_tasks`` open tasks per robot); a
+rejected one is counted per field and never sizes an allocation. A task is keyed by robot, task
+id and capture stamp, so forged packets that reuse a robot's future task id cannot make its real
+packets look late. (A window on task ids ahead of the highest seen was tried and dropped: the edge
+sees a robot's counter only while packets flow, so after a long device-only stretch every real
+packet fell outside it.) Deadlines use the node's
 ROS clock (simulated time under ``use_sim_time``).
 """
 
@@ -51,13 +53,12 @@ from enachi_ros.ros.params import (
     MAX_STAMP_SKEW,
     MODEL,
     ROBOT_IDS,
-    TASK_ID_WINDOW,
     Param,
 )
 from enachi_ros.ros.physical import RADIO_PARAMS
 from enachi_ros.ros.rejects import InputError, finite, one_of
 from enachi_ros.ros.spin import spin_node
-from enachi_ros.ros.validation import MAX_DEADLINE_S, check_packet, check_stamp, check_task_id
+from enachi_ros.ros.validation import MAX_DEADLINE_S, check_packet, check_stamp
 
 PARAMS = (
     ROBOT_IDS,
@@ -77,7 +78,6 @@ PARAMS = (
     Param("max_open_tasks", 32, "open tasks per robot; packets of further tasks are rejected",
           low=1, high=10000),
     MAX_STAMP_SKEW,
-    TASK_ID_WINDOW,
     *FEATURE_QUEUE,
     *RADIO_PARAMS,
 )
@@ -125,7 +125,6 @@ class TailNode(ManagedNode):
                 self.runtime.tail_module(split)
         self.tasks: dict[TaskKey, _Task] = {}
         self.finished: OrderedDict[TaskKey, None] = OrderedDict()
-        self.highest_task: dict[str, int] = {}
         self.n_packets: dict[tuple[int, int], int] = {}  # (split, bits) -> packet count
         self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
         self.late_packets = 0
@@ -243,11 +242,10 @@ class TailNode(ManagedNode):
         if not 0.0 < deadline - capture <= MAX_DEADLINE_S:
             raise InputError("deadline", round(deadline, 3), f"in (capture, capture + "
                              f"{MAX_DEADLINE_S:g} s] (capture {capture:.3f} s)")
-        task_id = check_task_id(key[1], self.highest_task.get(rid), self.p["task_id_window"])
+        task_id = key[1]
         if sum(1 for t in self.tasks.values() if t.robot_id == rid) >= self.p["max_open_tasks"]:
             raise InputError("task_id", task_id, f"a slot among the {self.p['max_open_tasks']} "
                              f"open tasks of {rid} (all taken)")
-        self.highest_task[rid] = max(task_id, self.highest_task.get(rid, 0))
         split = int(msg.split_index)
         task = _Task(rid, task_id, int(msg.frame_index), split,
                      Reassembler(tuple(int(v) for v in msg.shape),

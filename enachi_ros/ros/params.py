@@ -164,5 +164,3 @@ ARTIFACT_DIR = Param(
 MAX_STAMP_SKEW = Param("max_stamp_skew_s", 10.0, "a received stamp farther than this from the "
                        "node's ROS clock is rejected (and the first one flagged) (s)",
                        low=0.001, high=1e6)
-TASK_ID_WINDOW = Param("task_id_window", 1000, "a received task id may be at most this far "
-                       "ahead of the highest one seen from its robot", low=1)

@@ -40,15 +40,6 @@ def check_stamp(field: str, stamp: Any, now_s: float, max_skew_s: float) -> floa
     return t
 
 
-def check_task_id(task_id: int, highest: int | None, window: int) -> int:
-    """A task id at most ``window`` ahead of the highest id seen from the robot (its counter):
-    forged ids far ahead must not claim the robot's future tasks."""
-    if highest is not None and int(task_id) > highest + window:
-        raise InputError("task_id", int(task_id), f"<= {highest + window} (the robot's "
-                         f"counter {highest} + {window})")
-    return int(task_id)
-
-
 # ----------------------------------------------------------------------------- scheduler side
 def check_energy_report(msg: Any, robot_id: str, compute_bound_j: float,
                         transmit_bound_j: float) -> float:
