@@ -67,7 +67,7 @@ def decision(head: HeadNode, **fields) -> SchedulerDecisionArray:
     d = SchedulerDecision(robot_id="robot1", frame_index=1, policy="enachi",
                           model_name=head.runtime.name, split_index=1, bits=8,
                           bandwidth_hz=1e5, reference_power_w=0.1, window_s=0.05,
-                          deadline_s=0.1, slot_s=0.005, entropy_threshold=0.2,
+                          deadline_s=0.1, slot_s=head.p["slot_s"], entropy_threshold=0.2,
                           power_law="tracking", window_slots=10, channel_gain=1e-8)
     for k, v in fields.items():
         setattr(d, k, v)
@@ -81,7 +81,8 @@ def rejected(node, topic: str) -> dict[str, int]:
 @pytest.mark.parametrize(("field", "value"), [
     ("power_law", "bogus"), ("bandwidth_hz", math.nan), ("deadline_s", math.nan),
     ("deadline_s", 1e9), ("bits", 3), ("split_index", 999), ("reference_power_w", 1e6),
-    ("window_slots", 10**9), ("model_name", "other_model"), ("entropy_threshold", math.inf)])
+    ("window_slots", 10**9), ("model_name", "other_model"), ("entropy_threshold", math.inf),
+    ("slot_s", 1e-6)])  # 1 us slots: 6e7 of them would fit a 60 s deadline
 def test_an_invalid_decision_is_ignored_and_the_last_valid_one_kept(ros, field, value) -> None:
     head = ros(HeadNode)
     head._on_decisions(decision(head))
@@ -310,10 +311,11 @@ def test_validators_accept_or_name_the_field_for_any_message() -> None:
     runtime = ModelRuntime("fmnist_resnet")
     now = time.time()
     checks = {
-        SchedulerDecision: lambda m: v.check_decision(m, runtime.name, runtime.n_splits, 1.0),
+        SchedulerDecision: lambda m: v.check_decision(m, runtime.name, runtime.n_splits, 1.0,
+                                                      0.005),
         EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0, 1.0),
-        ChannelReport: lambda m: v.check_channel_report(m, "robot1"),
-        EncodedTask: lambda m: v.check_encoded_task(m, "robot1", 1.0, now, 10.0),
+        ChannelReport: lambda m: v.check_channel_report(m, "robot1", 21, 1e9),
+        EncodedTask: lambda m: v.check_encoded_task(m, "robot1", 1.0, 0.005, now, 10.0),
         FeaturePacket: lambda m: v.check_packet(
             m, "robot1", runtime.name, runtime.kind,
             lambda s: runtime.artifact.split(s).feature_shape,

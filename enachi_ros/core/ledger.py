@@ -52,15 +52,19 @@ class Ledger:
     def on_result(self, task_id: int, result: dict[str, Any], now_s: float) -> None:
         task = self.open.get(task_id)
         if task is None:
-            if task_id in self.closed:
-                self.late_results += 1
-            else:
-                self.unknown_results += 1
+            self.count_stray_result(task_id)
             return
         if task.result is not None:
             self.duplicate_results += 1
             return
         task.result, task.result_at_s = result, now_s
+
+    def count_stray_result(self, task_id: int) -> None:
+        """A result for a task that is not open: late (closed already) or unknown."""
+        if task_id in self.closed:
+            self.late_results += 1
+        else:
+            self.unknown_results += 1
 
     def on_energy(self, task_id: int, energy: dict[str, Any]) -> None:
         task = self.open.get(task_id)

@@ -11,7 +11,8 @@ The ``topic`` source accepts the colour encodings ``rgb8``, ``bgr8``, ``rgba8``,
 ``mono8``, ``mono16`` (and the 16-bit colour ones), converted to the camera's own ``encoding`` and
 size (16-bit pixels scaled by 255/65535, as cv_bridge does). Anyone on the domain can publish
 anything there, so every image is checked first (``ros.images.check_image_msg``: encoding,
-width/height 1..8192, step, data length, size, stamp) and a bad one is rejected, counted per
+width/height 1..8192, step, data length, size; ``external_stamp_is_set``: the stamp) and a bad
+one is rejected, counted per
 field in ``self.rejects`` (the rate-limited log line, ``/diagnostics``, the run summary) and
 never captured: a 0x0 image once killed the robot's process. The subscription follows the
 publishers' reliability (``ros.adaptive_qos``): RELIABLE when all of them offer RELIABLE, so the

@@ -23,6 +23,7 @@ every open task is closed, so each captured frame still ends in exactly one outc
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -50,7 +51,14 @@ from enachi_ros.ros import qos, topics
 from enachi_ros.ros.diagnostics import OK, WARN, Health
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
-from enachi_ros.ros.params import ARTIFACT_DIR, MAX_STAMP_SKEW, MODEL, ROBOT_ID, Param
+from enachi_ros.ros.params import (
+    ARTIFACT_DIR,
+    MAX_DEADLINE_S,
+    MAX_STAMP_SKEW,
+    MODEL,
+    ROBOT_ID,
+    Param,
+)
 from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from
 from enachi_ros.ros.rejects import InputError, finite
 from enachi_ros.ros.spin import spin_node
@@ -73,7 +81,8 @@ PARAMS = (
         choices=("device_only", "drop"),
     ),
     Param("decision_timeout_s", 1.0, "a decision older than this is stale (s)", low=0.0, high=60.0),
-    Param("deadline_s", 0.1, "task deadline used for local decisions (s)", low=0.001, high=60.0),
+    Param("deadline_s", 0.1, "task deadline used for local decisions (s)", low=0.001,
+          high=MAX_DEADLINE_S),
     Param("edge_liveliness_s", 1.0, "lease of the edge heartbeat (s)", low=0.05, high=60.0),
     Param(
         "max_missed_results",
@@ -123,6 +132,7 @@ class HeadNode(ManagedNode):
         self.edge_alive = False
         self.missed_in_row = 0
         self.last_probe_s = -1e9
+        self.resubscribed_at = -1e9
         self.awaiting_image: dict[tuple[int, int], float] = {}  # capture records without image
         self.images_seen: dict[tuple[int, int], None] = {}  # recent image stamps (ordered set)
         self.recorded: dict[tuple[int, int], None] = {}  # stamps of recent frames with an outcome
@@ -165,10 +175,6 @@ class HeadNode(ManagedNode):
             self._record(self.ledger.close(task_id), DROPPED,
                          "robot stopped before the task's outcome", now)
 
-    def now(self) -> float:
-        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
-        return self.get_clock().now().nanoseconds * 1e-9
-
     # --- inputs -------------------------------------------------------------------------
     def _on_label(self, msg: GroundTruth) -> None:
         """The camera's reliable capture record (one per frame, label -1 if unknown): a frame
@@ -200,7 +206,8 @@ class HeadNode(ManagedNode):
             if d.robot_id != self.robot_id:
                 continue
             try:
-                check_decision(d, self.runtime.name, self.runtime.n_splits, self.p["p_max_w"])
+                check_decision(d, self.runtime.name, self.runtime.n_splits, self.p["p_max_w"],
+                               self.p["slot_s"])
             except InputError as exc:
                 self.rejects.reject(topics.DECISIONS, exc, "decision")
                 continue
@@ -222,7 +229,7 @@ class HeadNode(ManagedNode):
         """The open task ``task_id`` that this robot sent to the edge (InputError otherwise)."""
         task = self.ledger.open.get(int(task_id))
         if task is None:
-            self.ledger.on_result(int(task_id), {}, 0.0)  # counts it as late or unknown
+            self.ledger.count_stray_result(int(task_id))
         if task is None or task.packets_total == 0:
             raise InputError("task_id", int(task_id), "an open task sent to the edge")
         return task
@@ -262,6 +269,10 @@ class HeadNode(ManagedNode):
             finite("transmit_energy_j", msg.transmit_energy_j, 0.0, radio_j)
             finite("compute_energy_j", msg.compute_energy_j, 0.0, compute_j)
             total = finite("total_energy_j", msg.total_energy_j, 0.0, compute_j + radio_j)
+            most_slots = math.ceil(window / task.slot_s) + 1
+            if int(msg.slots_used) > most_slots:
+                raise InputError("slots_used", int(msg.slots_used), f"<= {most_slots} (the "
+                                 "task's deadline in slots)")
         except InputError as exc:
             self.rejects.reject(topics.ENERGY, exc, "energy report")
             return
@@ -366,11 +377,11 @@ class HeadNode(ManagedNode):
         request.stamp = self.get_clock().now().to_msg()
         self.pub_request.publish(request)
         self.decision_requests += 1
-        if self.decision_sub.get_publisher_count() == 0:
-            self.destroy_subscription(self.decision_sub)
-            self.decision_sub = self.create_subscription(
-                SchedulerDecisionArray, topics.DECISIONS, self._on_decisions,
-                qos.decision_qos())
+        if self.decision_sub.get_publisher_count() == 0 and now - self.resubscribed_at >= 5.0:
+            self.resubscribed_at = now
+            self.decision_sub = self.replace_subscription(
+                self.decision_sub, SchedulerDecisionArray, topics.DECISIONS,
+                self._on_decisions, qos.decision_qos())
 
     def health(self) -> Health:
         """WARN while the edge is reachable but no valid decision is held."""

@@ -8,6 +8,7 @@ Energy reports from the robots update the virtual queues ``Q_n``.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -28,7 +29,7 @@ from enachi_ros.core.split_table import SplitTable
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.diagnostics import OK, Health
 from enachi_ros.ros.lifecycle import ManagedNode
-from enachi_ros.ros.params import ARTIFACT_DIR, ROBOT_IDS, Param
+from enachi_ros.ros.params import ARTIFACT_DIR, MAX_DEADLINE_S, ROBOT_IDS, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
     DEVICE_PARAMS,
@@ -64,7 +65,8 @@ PARAMS = (
         low=0.005,
         high=60.0,
     ),
-    Param("deadline_s", 0.1, "hard task deadline from capture (s)", low=0.001, high=60.0),
+    Param("deadline_s", 0.1, "hard task deadline from capture (s)", low=0.001,
+          high=MAX_DEADLINE_S),
     Param(
         "total_bandwidth_hz",
         600e3,
@@ -98,6 +100,8 @@ PARAMS = (
     *CHANNEL_PARAMS,
 )
 
+# bit/s/Hz: Shannon at ~190 dB SNR, beyond any radio; bounds a channel report's claimed rate
+MAX_SPECTRAL_EFFICIENCY = 64.0
 FRAMES_REMEMBERED = 200  # frames whose planned windows and reports the scheduler keeps
 
 # Decisions is the core's type; these are its per-robot arrays copied into the message.
@@ -226,7 +230,9 @@ class SchedulerNode(ManagedNode):
     def _on_channel(self, i: int, msg: ChannelReport) -> None:
         rid = self.robot_ids[i]
         try:
-            g, distance, _loss = check_channel_report(msg, rid)
+            g, distance, _loss = check_channel_report(
+                msg, rid, math.ceil(self.p["deadline_s"] / self.radio.slot_s) + 1,
+                MAX_SPECTRAL_EFFICIENCY * self.radio.bandwidth_hz)
         except InputError as exc:
             self.rejects.reject(topics.robot_topic(rid, topics.CHANNEL), exc, "channel report")
             return

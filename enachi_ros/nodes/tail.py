@@ -50,6 +50,7 @@ from enachi_ros.ros.messages import to_seconds
 from enachi_ros.ros.params import (
     ARTIFACT_DIR,
     FEATURE_QUEUE,
+    MAX_DEADLINE_S,
     MAX_STAMP_SKEW,
     MODEL,
     ROBOT_IDS,
@@ -58,7 +59,7 @@ from enachi_ros.ros.params import (
 from enachi_ros.ros.physical import RADIO_PARAMS
 from enachi_ros.ros.rejects import InputError, finite, one_of
 from enachi_ros.ros.spin import spin_node
-from enachi_ros.ros.validation import MAX_DEADLINE_S, check_packet, check_stamp
+from enachi_ros.ros.validation import FLOAT32_SLACK, check_packet, check_stamp
 
 PARAMS = (
     ROBOT_IDS,
@@ -195,10 +196,6 @@ class TailNode(ManagedNode):
             for key in list(self.decisions)[:1000]:
                 del self.decisions[key]
 
-    def now(self) -> float:
-        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
-        return self.get_clock().now().nanoseconds * 1e-9
-
     def _packets_of(self, split: int, bits: int) -> int:
         key = (split, bits)
         if key not in self.n_packets:
@@ -239,9 +236,13 @@ class TailNode(ManagedNode):
         now = self.now()
         capture = check_stamp("header.stamp", msg.header.stamp, now, self.p["max_stamp_skew_s"])
         deadline = to_seconds(msg.deadline)
-        if not 0.0 < deadline - capture <= MAX_DEADLINE_S:
+        # the decision of the task's frame, when this edge has it, says what the deadline is: a
+        # forged task may not hold one of the robot's open-task slots for a minute
+        d = self.decisions.get((rid, int(msg.frame_index)))
+        longest = float(d.deadline_s) * (1 + FLOAT32_SLACK) if d is not None else MAX_DEADLINE_S
+        if not 0.0 < deadline - capture <= longest:
             raise InputError("deadline", round(deadline, 3), f"in (capture, capture + "
-                             f"{MAX_DEADLINE_S:g} s] (capture {capture:.3f} s)")
+                             f"{longest:g} s] (capture {capture:.3f} s)")
         task_id = key[1]
         if sum(1 for t in self.tasks.values() if t.robot_id == rid) >= self.p["max_open_tasks"]:
             raise InputError("task_id", task_id, f"a slot among the {self.p['max_open_tasks']} "
@@ -374,6 +375,10 @@ class TailNode(ManagedNode):
             for _ in range(self.p["feedback_repeats"]):
                 self.pub_feedback[task.robot_id].publish(fb)
         probs = task.probs
+        if outcome != DROPPED and not np.all(np.isfinite(probs)):
+            # packets with in-range but huge values (a forged payload in a real task) reach
+            # the tail: no class from non-finite scores
+            outcome, reason = DROPPED, f"non-finite tail output ({reason})"
         cls = int(np.argmax(probs)) if outcome != DROPPED else -1
         r = InferenceResult(
             robot_id=task.robot_id,

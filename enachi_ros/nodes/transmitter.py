@@ -129,14 +129,10 @@ class TransmitterNode(ManagedNode):
         self.queue.clear()
         self.active = None
 
-    def now(self) -> float:
-        """The node's ROS clock in seconds (simulated time under use_sim_time)."""
-        return self.get_clock().now().nanoseconds * 1e-9
-
     def _on_task(self, msg: EncodedTask) -> None:
         try:
-            check_encoded_task(msg, self.robot_id, self.p["p_max_w"], self.now(),
-                               self.p["max_stamp_skew_s"])
+            check_encoded_task(msg, self.robot_id, self.p["p_max_w"], self.p["slot_s"],
+                               self.now(), self.p["max_stamp_skew_s"])
             if len(self.queue) >= self.p["max_queued_tasks"]:
                 raise InputError("task_id", int(msg.task_id), f"room in the queue of "
                                  f"{self.p['max_queued_tasks']} tasks (full)")

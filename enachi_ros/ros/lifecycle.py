@@ -107,6 +107,21 @@ class ManagedNode(LifecycleNode):
         handle = super().create_subscription(msg_type, topic, when_active, *args, **kwargs)
         return self._track("subscription", handle)
 
+    def replace_subscription(self, old: Any, msg_type: Any, topic: str, callback: Any,
+                             *args: Any, **kwargs: Any) -> Any:
+        """Create a subscription again in place of ``old`` (a configure-time one: the new one is
+        destroyed at cleanup as the old one would have been), e.g. to redo a discovery match."""
+        new = self.create_subscription(msg_type, topic, callback, *args, **kwargs)
+        self._io_endpoints = [(kind, new if handle is old else handle)
+                              for kind, handle in self._io_endpoints]
+        self.destroy_subscription(old)
+        return new
+
+    def now(self) -> float:
+        """The node's ROS clock in seconds (simulated time under use_sim_time): every deadline,
+        age and latency of the nodes is on it."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
     def create_timer(self, *args: Any, **kwargs: Any) -> Any:
         return self._track("timer", super().create_timer(*args, **kwargs))
 

@@ -159,6 +159,8 @@ FEATURE_QUEUE = (
 ARTIFACT_DIR = Param(
     "artifact_dir", "", "calibration artifact folder (empty: the model's committed one)"
 )
+MAX_DEADLINE_S = 60.0  # upper limit of every deadline parameter and of a received deadline
+
 # Every received stamp (a capture, a deadline) is compared with the node's ROS clock: far off
 # means a clock that is not shared (use_sim_time on some nodes only, an unsynchronized robot).
 MAX_STAMP_SKEW = Param("max_stamp_skew_s", 10.0, "a received stamp farther than this from the "

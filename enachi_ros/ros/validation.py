@@ -14,15 +14,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
 from enachi_ros.core.packets import PacketPayload
+from enachi_ros.core.power import LAWS
+from enachi_ros.core.quantize import SUPPORTED_BITS
 from enachi_ros.ros.messages import payload_from_msg, to_seconds
+from enachi_ros.ros.params import MAX_DEADLINE_S
 from enachi_ros.ros.rejects import InputError, below, finite, one_of
 
-POWER_LAWS = ("tracking", "pacing", "constant")
-BITS = (8, 4, 2)
-MAX_DEADLINE_S = 60.0  # the deadline parameters' upper limit (ros.params)
+POWER_LAWS = LAWS
+BITS = SUPPORTED_BITS
 MAX_BANDWIDTH_HZ = 1e10
+MAX_DEQUANT = 1e6  # bound on a packet's scale and on its offset |zero_point| x scale
 FLOAT32_SLACK = 1e-4  # relative: a bound met in float64 may be exceeded by float32 rounding
 
 
@@ -55,7 +60,8 @@ def check_energy_report(msg: Any, robot_id: str, compute_bound_j: float,
     return total
 
 
-def check_channel_report(msg: Any, robot_id: str) -> tuple[float, float, float]:
+def check_channel_report(msg: Any, robot_id: str, max_slots: int, max_rate_bps: float
+                         ) -> tuple[float, float, float]:
     """(gain, distance_m, packet_loss_rate) of a channel report. A gain above 1 would mean the
     receiver gets more power than was sent."""
     check_robot("robot_id", msg.robot_id, robot_id)
@@ -65,31 +71,46 @@ def check_channel_report(msg: Any, robot_id: str) -> tuple[float, float, float]:
     distance = finite("distance_m", msg.distance_m, 0.0, 1e5)
     loss = finite("packet_loss_rate", msg.packet_loss_rate, 0.0, 1.0)
     finite("snr_db", msg.snr_db, -400.0, 400.0)
-    finite("rate_bps", msg.rate_bps, 0.0, 1e12)
+    # what one task can have used and carried (the loss estimate weighs reports by their bits)
+    finite("rate_bps", msg.rate_bps, 0.0, max_rate_bps)
+    if len(msg.slot_gain) > max_slots:
+        raise InputError("slot_gain", f"{len(msg.slot_gain)} slots", f"<= {max_slots} slots "
+                         "(a deadline's worth)")
     return gain, distance, loss
 
 
 # ----------------------------------------------------------------------------- robot side
 def check_decision(d: Any, model_name: str, n_splits: int, p_max_w: float,
-                   max_deadline_s: float = MAX_DEADLINE_S) -> None:
-    """Every field of a SchedulerDecision the robot acts on."""
+                   slot_s: float) -> None:
+    """Every field of a SchedulerDecision the robot acts on (``slot_s``: the robot's own radio
+    slot, which the decision must use)."""
     if d.model_name != model_name:
         raise InputError("model_name", d.model_name, f"{model_name!r} (this robot's model)")
     below("split_index", d.split_index, n_splits)
     one_of("bits", int(d.bits), BITS)
-    deadline = finite("deadline_s", d.deadline_s, 1e-3, max_deadline_s)
-    if d.skip:
-        return
-    one_of("power_law", d.power_law, POWER_LAWS)
-    finite("bandwidth_hz", d.bandwidth_hz, 0.0, MAX_BANDWIDTH_HZ)
-    finite("reference_power_w", d.reference_power_w, 0.0, p_max_w)
-    finite("window_s", d.window_s, 0.0, deadline)
-    slot = finite("slot_s", d.slot_s, 1e-6, deadline)
-    finite("entropy_threshold", d.entropy_threshold, -1.0, 1.0)
-    finite("channel_gain", d.channel_gain, 0.0, 1.0)
-    if int(d.window_slots) > math.ceil(deadline / slot) + 1:
-        raise InputError("window_slots", int(d.window_slots),
-                         f"<= {math.ceil(deadline / slot) + 1} (deadline_s / slot_s)")
+    finite("deadline_s", d.deadline_s, 1e-3, MAX_DEADLINE_S)
+    if not d.skip:
+        check_radio_plan(d, p_max_w, slot_s)
+        finite("window_s", d.window_s, 0.0, float(d.deadline_s))
+        finite("entropy_threshold", d.entropy_threshold, -1.0, 1.0)
+
+
+def check_radio_plan(d: Any, p_max_w: float, slot_s: float, prefix: str = "") -> None:
+    """The fields of a decision the radio runs on: what the head checks before it hands a task
+    over and the transmitter checks again on receipt (one rule, so no task passes one and fails
+    the other). The window is bounded in the robot's own slots: a forged decision with 1 us
+    slots and 6e7 of them would otherwise make the transmitter allocate gigabytes."""
+    deadline = finite(prefix + "deadline_s", d.deadline_s, 1e-3, MAX_DEADLINE_S)
+    one_of(prefix + "power_law", d.power_law, POWER_LAWS)
+    finite(prefix + "bandwidth_hz", d.bandwidth_hz, 0.0, MAX_BANDWIDTH_HZ)
+    finite(prefix + "reference_power_w", d.reference_power_w, 0.0, p_max_w)
+    finite(prefix + "channel_gain", d.channel_gain, 0.0, 1.0)
+    if not math.isclose(float(d.slot_s), slot_s, rel_tol=1e-5):
+        raise InputError(prefix + "slot_s", float(d.slot_s), f"{slot_s:g} (this robot's radio)")
+    most = math.ceil(deadline / slot_s) + 1
+    if not 0 <= int(d.window_slots) <= most:
+        raise InputError(prefix + "window_slots", int(d.window_slots),
+                         f"in [0, {most}] (deadline_s / slot_s)")
 
 
 def check_edge_result(msg: Any, robot_id: str, n_classes: int, packets_total: int,
@@ -115,7 +136,7 @@ def check_edge_result(msg: Any, robot_id: str, n_classes: int, packets_total: in
     finite("latency_tail_s", msg.latency_tail_s, 0.0, MAX_DEADLINE_S)
 
 
-def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, now_s: float,
+def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, slot_s: float, now_s: float,
                        max_skew_s: float) -> None:
     """An EncodedTask (head -> transmitter): what the transmitter uses of it."""
     check_robot("robot_id", msg.robot_id, robot_id)
@@ -128,14 +149,10 @@ def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, now_s: float,
     finite("compute_energy_j", msg.compute_energy_j, 0.0, 1e3)
     d = msg.decision
     check_robot("decision.robot_id", d.robot_id, robot_id)
-    one_of("decision.power_law", d.power_law, POWER_LAWS)
-    finite("decision.bandwidth_hz", d.bandwidth_hz, 1e-3, MAX_BANDWIDTH_HZ)
-    finite("decision.reference_power_w", d.reference_power_w, 0.0, p_max_w)
-    finite("decision.channel_gain", d.channel_gain, 0.0, 1.0)
-    slot = finite("decision.slot_s", d.slot_s, 1e-6, MAX_DEADLINE_S)
-    if not 1 <= int(d.window_slots) <= math.ceil(MAX_DEADLINE_S / slot):
+    check_radio_plan(d, p_max_w, slot_s, prefix="decision.")
+    if d.bandwidth_hz <= 0 or d.window_slots == 0:  # the head runs such frames locally
         raise InputError("decision.window_slots", int(d.window_slots),
-                         f"in [1, {math.ceil(MAX_DEADLINE_S / slot)}]")
+                         "an uplink: bandwidth_hz > 0 and window_slots >= 1")
     if not 1 <= len(msg.packets) <= 65535:
         raise InputError("packets", len(msg.packets), "1 to 65535 packets")
     indices = set()
@@ -170,4 +187,11 @@ def check_packet(msg: Any, robot_id: str, model_name: str, kind_of: Any,
     if int(msg.packet_count) != count:
         raise InputError("packet_count", int(msg.packet_count),
                          f"{count} (split {split} at {bits} bits)")
-    return payload_from_msg(msg)  # ValueError "<field> must ...": counted under that field
+    payload = payload_from_msg(msg)  # ValueError "<field> must ...": counted under that field
+    # the values a packet reconstructs, (q - zero_point) x scale, span [-zero_point x scale,
+    # (levels - zero_point) x scale]; features are O(1) to O(100), so a span far beyond would
+    # only drive the tail to inf (zero_point alone may be huge: a near-constant channel)
+    finite("scale", float(np.max(payload.scale)), 0.0, MAX_DEQUANT)
+    offset = np.abs(payload.zero_point.astype(np.float64) * payload.scale)
+    finite("zero_point", float(np.max(offset)), 0.0, MAX_DEQUANT)
+    return payload

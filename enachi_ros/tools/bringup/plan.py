@@ -91,14 +91,17 @@ def group_specs(specs: list[NodeSpec], mode: str) -> list[Group]:
         raise BringupError(f"--processes: expected one of {PROCESS_MODES}, got {mode!r}")
     if mode == "per-node":
         return [Group(s.fqn.strip("/").replace("/", "."), [s]) for s in specs]
-    groups: dict[str, Group] = {}
+    groups: dict[tuple[str, tuple], Group] = {}
     for spec in specs:
-        key = spec.namespace.strip("/") or "root"
-        if key in groups and groups[key].specs[0].environment != spec.environment:
-            # its own environment (e.g. an external camera's DDS profile, ``additional_env``
-            # in the launch file) is its own process, as under ros2 launch
-            key = f"{key}.{spec.name}"
-        groups.setdefault(key, Group(key, [])).specs.append(spec)
+        namespace = spec.namespace.strip("/") or "root"
+        # one process per namespace and environment: a node with an environment of its own
+        # (e.g. an external camera's DDS profile, ``additional_env`` in the launch file) runs
+        # in its own process, as under ros2 launch
+        key = (namespace, tuple(sorted(spec.environment.items())))
+        if key not in groups:
+            taken = any(ns == namespace for ns, _ in groups)
+            groups[key] = Group(f"{namespace}.{spec.name}" if taken else namespace, [])
+        groups[key].specs.append(spec)
     return list(groups.values())
 
 
