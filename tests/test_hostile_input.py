@@ -331,3 +331,77 @@ def test_validators_accept_or_name_the_field_for_any_message() -> None:
         _any_message_rejected_cleanly(checks[kind], data.draw(message_strategy(kind)))
 
     run()
+
+
+# ----------------------------------------------------------------------------- legitimate traffic
+def test_a_capture_record_after_its_image_is_its_label_and_a_late_copy_no_second_outcome(
+        ros) -> None:
+    """Found in review: the executor may run the image callback before the record's, and a
+    frame dropped for its missing image may see the image late; neither is a second frame."""
+    from enachi_interfaces.msg import GroundTruth
+
+    head = ros(HeadNode)
+    recorded = []
+    real_record = head._record
+
+    def record(task, kind, reason, now, **kw) -> None:
+        real_record(task, kind, reason, now, **kw)  # joins the label
+        recorded.append((task.stamp_key, task.ground_truth, kind))
+
+    head._record = record
+    task = sent_task(head)  # its image came first
+    record = GroundTruth(label=7)
+    record.header.stamp = task.header.stamp
+    head._on_label(record)
+    head._on_result(result_for(task))
+    head._on_energy(EnergyReport(robot_id="robot1", task_id=task.task_id,
+                                 compute_energy_j=task.compute_energy_j,
+                                 total_energy_j=task.compute_energy_j))
+    head._close_due()
+    assert [r[1:] for r in recorded] == [(7, EDGE_DEADLINE)] and not head.rejects.total
+    # a record whose image never comes: dropped after deadline + grace; the image then is late
+    late = GroundTruth(label=2)
+    late.header.stamp = head.get_clock().now().to_msg()
+    head._on_label(late)
+    key = (late.header.stamp.sec, late.header.stamp.nanosec)
+    head.awaiting_image[key] -= 10.0
+    head._close_due()
+    image = cv2_to_imgmsg(np.zeros((28, 28), np.uint8), "mono8")
+    image.header.stamp = late.header.stamp
+    head._on_image(image)
+    assert [r[0] for r in recorded].count(key) == 1
+    assert rejected(head, topics.IMAGE) == {"header.stamp.repeat": 1}
+
+
+def test_heartbeats_alone_do_not_keep_a_robot_on_a_silent_edge(ros) -> None:
+    """A heartbeat no longer clears the missed-results count: the robot runs locally and sends
+    one task to the edge every edge_retry_s to see whether it serves again."""
+    head = ros(HeadNode, edge_retry_s=0.5)
+    head.edge_alive = True
+    head._on_decisions(decision(head))
+    head.missed_in_row = head.p["max_missed_results"]
+    head._on_heartbeat(None)
+    assert head._usable_decision()[0] is not None  # a probe
+    assert head._usable_decision()[0] is None  # then local until the next retry
+    head.last_probe_s -= 1.0
+    assert head._usable_decision()[0] is not None
+
+
+def test_the_edge_takes_a_robots_tasks_after_a_long_stretch_without_packets(ros) -> None:
+    head = ros(HeadNode)
+    tail = ros(TailNode, robot_ids=["robot1"])
+    packet = packets_of(head)[0]
+    packet.task_id = 10**6  # e.g. after hours of device-only decisions
+    tail._on_packet("robot1", packet)
+    assert len(tail.tasks) == 1 and not tail.rejects.total
+
+
+def test_a_channel_report_cannot_claim_more_than_a_task_carries(ros) -> None:
+    from enachi_interfaces.msg import ChannelReport
+
+    sched = ros(SchedulerNode, robot_ids=["robot1"])
+    topic = topics.robot_topic("robot1", topics.CHANNEL)
+    for fields in ({"slot_gain": [1e-9] * 100_000}, {"rate_bps": 1e15}):
+        sched._on_channel(0, ChannelReport(robot_id="robot1", gain=1e-9, packet_loss_rate=1.0,
+                                           **fields))
+    assert rejected(sched, topic) == {"slot_gain": 1, "rate_bps": 1}
