@@ -297,6 +297,7 @@ class CameraNode(ManagedNode):
         v = self.p
         self.frame_id = f"{v['robot_id'].strip('/')}/camera_optical_frame"
         self.frames = open_source(v)
+        self._last_capture_ns = -1
         self._done = False
         self.image_pub = self.create_publisher(Image, topics.IMAGE, qos.camera_qos(v["qos_depth"]))
         self.truth_pub = self.create_publisher(GroundTruth, topics.GROUND_TRUTH,
@@ -407,6 +408,12 @@ class CameraNode(ManagedNode):
     def _on_timer(self) -> None:
         if not self._may_capture():
             return
+        now = self.get_clock().now()
+        if now.nanoseconds <= self._last_capture_ns:
+            # on simulated time a timer that fell behind /clock fires again at the same instant:
+            # a frame is its stamp, so one capture per instant
+            return
+        self._last_capture_ns = now.nanoseconds
         item = next(self.frames, None)
         if item is None:
             self._finish("source exhausted (loop=false)")
@@ -414,7 +421,7 @@ class CameraNode(ManagedNode):
         frame, label, index = item
         v = self.p
         out = convert(frame, v["width"], v["height"], v["encoding"])
-        self._publish(out, label, index, self.get_clock().now().to_msg())
+        self._publish(out, label, index, now.to_msg())
 
     def _on_external(self, msg: Image) -> None:
         """An image of the external topic: checked, converted and captured, or rejected and
