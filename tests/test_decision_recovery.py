@@ -20,7 +20,7 @@ from enachi_interfaces.msg import SchedulerDecisionArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from ros_env import isolated_ros_env
+from ros_env import ros_context
 
 from enachi_ros.nodes.head import HeadNode
 from enachi_ros.nodes.scheduler import SchedulerNode
@@ -34,11 +34,11 @@ RELAYED = "/relay/decisions"
 
 @pytest.fixture
 def fleet(monkeypatch):
-    env = isolated_ros_env(OFFSET)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=int(env["ROS_DOMAIN_ID"]))
+    with ros_context(monkeypatch, OFFSET) as context:
+        yield from _fleet_in(context)
+
+
+def _fleet_in(context):
     executor = SingleThreadedExecutor(context=context)
     nodes = []
 
@@ -62,7 +62,6 @@ def fleet(monkeypatch):
         node.trigger_shutdown()
         node.destroy_node()
     executor.shutdown()
-    context.try_shutdown()
 
 
 def test_a_late_joining_robot_gets_the_current_decision_at_once(fleet) -> None:

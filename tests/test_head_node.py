@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import rclpy
 from rclpy.lifecycle import TransitionCallbackReturn
-from ros_env import isolated_ros_env
+from ros_env import ros_context
 
 from enachi_ros.core.outcomes import DROPPED
 from enachi_ros.nodes.head import HeadNode
@@ -19,18 +18,13 @@ OFFSET = 16  # this file's ROS domain offset
 
 @pytest.fixture
 def head(monkeypatch):
-    env = isolated_ros_env(OFFSET)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=int(env["ROS_DOMAIN_ID"]))
-    node = HeadNode(context=context)  # fmnist_resnet: 1 x 28 x 28
-    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
-    assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
-    yield node
-    node.trigger_shutdown()
-    node.destroy_node()
-    context.try_shutdown()
+    with ros_context(monkeypatch, OFFSET) as context:
+        node = HeadNode(context=context)  # fmnist_resnet: 1 x 28 x 28
+        assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        yield node
+        node.trigger_shutdown()
+        node.destroy_node()
 
 
 @pytest.mark.parametrize(("shape", "encoding"), [((64, 64), "mono8"), ((28, 28, 3), "rgb8"),

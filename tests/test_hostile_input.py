@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-import rclpy
 from enachi_interfaces.msg import (
     ChannelReport,
     EncodedTask,
@@ -23,7 +22,7 @@ from enachi_interfaces.msg import (
     SchedulerDecisionArray,
 )
 from rclpy.lifecycle import TransitionCallbackReturn
-from ros_env import isolated_ros_env
+from ros_env import ros_context
 
 from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE
 from enachi_ros.nodes.head import HeadNode
@@ -39,11 +38,12 @@ OFFSET = 17  # this file's ROS domain offset
 
 @pytest.fixture
 def ros(monkeypatch):
-    env = isolated_ros_env(OFFSET)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=int(env["ROS_DOMAIN_ID"]))
+    with ros_context(monkeypatch, OFFSET) as context:
+        yield from _nodes_in(context)
+
+
+def _nodes_in(context):
+    """A starter of configured and active nodes in ``context``, shut down afterwards."""
     nodes = []
 
     def start(cls, **params):
@@ -60,7 +60,6 @@ def ros(monkeypatch):
     for node in nodes:
         node.trigger_shutdown()
         node.destroy_node()
-    context.try_shutdown()
 
 
 def decision(head: HeadNode, **fields) -> SchedulerDecisionArray:

@@ -16,7 +16,7 @@ import pytest
 import rclpy
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from ros_env import isolated_ros_env
+from ros_env import isolated_ros_env, ros_context
 from std_msgs.msg import Header
 
 from enachi_ros.ros.lifecycle import ManagedNode
@@ -52,13 +52,8 @@ class Probe(ManagedNode):
 
 @pytest.fixture
 def context(monkeypatch):
-    env = isolated_ros_env(OFFSET)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx, domain_id=int(env["ROS_DOMAIN_ID"]))
-    yield ctx
-    ctx.try_shutdown()
+    with ros_context(monkeypatch, OFFSET) as ctx:
+        yield ctx
 
 
 def _spin(executor, seconds: float) -> None:
