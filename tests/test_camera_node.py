@@ -96,6 +96,17 @@ def test_bad_parameter_is_refused_with_its_name(ros_context) -> None:
             node.destroy_node()
 
 
+def _interrupt(proc: subprocess.Popen, timeout_s: float) -> str:
+    """SIGINT the camera process and return its output (killed if it does not stop)."""
+    proc.send_signal(2)
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
 def _run_camera(context: rclpy.Context, env: dict[str, str], params: dict[str, str],
                 expect: int, timeout: float = 12.0) -> tuple[list[Image], list[GroundTruth], str]:
     """Start camera_node in a subprocess and drive it as a lifecycle manager does: configure,
@@ -130,12 +141,7 @@ def _run_camera(context: rclpy.Context, env: dict[str, str], params: dict[str, s
         while time.monotonic() < quiet:
             executor.spin_once(timeout_sec=0.05)
     finally:
-        proc.send_signal(2)
-        try:
-            out, _ = proc.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = _interrupt(proc, 5)
         executor.shutdown()
         node.destroy_node()
     assert proc.returncode == 0, out  # a clean stop on SIGINT
@@ -392,12 +398,7 @@ def test_camera_process_survives_bad_images_and_follows_the_publishers_qos() -> 
         assert _spin_until(executor, send_one, 10.0)
         assert proc.poll() is None  # alive after every bad image
     finally:
-        proc.send_signal(2)
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = _interrupt(proc, 10)
         executor.shutdown()
         node.destroy_node()
         context.try_shutdown()
