@@ -13,9 +13,7 @@ from sim_fixtures import CHANNEL, DEVICE, RADIO, synthetic_dir, synthetic_table
 from enachi_ros.core.channel import (
     RayleighChannel,
     TraceChannel,
-    ergodic_spectral_efficiency,
     path_gain,
-    rate_bps,
     slot_correlation,
 )
 from enachi_ros.core.deadline import feasible, window_slots
@@ -49,13 +47,6 @@ def test_trace_replay_wraps_and_offsets() -> None:
     assert np.allclose(g[0], [1, 10, 100, 1]) and np.allclose(g[1], [10, 100, 1, 10])
 
 
-def test_rate_and_ergodic_efficiency() -> None:
-    assert rate_bps(0.0, 1.0, 1.0, 1e-20) == 0.0
-    assert np.isclose(rate_bps(1e5, 1.0, 1e-15, 1e-20), 1e5 * np.log2(1 + 1e-15 / 1e-15))
-    se = ergodic_spectral_efficiency(np.array([1.0, 10.0, 100.0]), 2.0)
-    assert np.all(np.diff(se) > 0) and np.all(se < np.log2(1 + np.array([1.0, 10.0, 100.0])))
-
-
 def test_windows_and_feasibility() -> None:
     st = synthetic_table()
     slots = window_slots(0.02, st, RADIO.slot_s, RADIO.feedback_s)
@@ -81,9 +72,15 @@ def test_virtual_queue_update() -> None:
 def test_split_table_from_profile() -> None:
     st = synthetic_table()
     assert st.kinds[0] == "edge_only" and st.kinds[st.device_index] == "device_only"
-    assert st.kinds[-1] == "edge_jpeg" and not st.network[-1] and st.transmits[-1]
+    assert st.kinds[-2:] == ("edge_codec", "edge_codec") and not st.network[-1]
+    assert st.transmits[-1] and st.all_or_nothing[-1] and not st.all_or_nothing[0]
+    assert st.codec_format[-2:] == ("jpeg", "webp") and st.codec_options(("webp",)).tolist() \
+        == [st.n_splits - 1]
+    # an encoder runs on one core: its energy is one core's power x the robot's encode time
+    assert np.isclose(st.compute_j[-1], DEVICE.cpu_core_power_w * st.head_s[-1])
     assert st.payload_bits[0] == 784 * 8 and st.num_packets[st.device_index] == 0
-    assert np.allclose(st.compute_j, DEVICE.device_active_power_w * st.head_s)
+    net = st.network
+    assert np.allclose(st.compute_j[net], DEVICE.device_active_power_w * st.head_s[net])
     frac = st.stop_fraction()
     assert np.all((frac > 0) & (frac <= 1))
     profile = json.loads((synthetic_dir() / "profile.json").read_text())
@@ -101,19 +98,24 @@ def test_split_table_from_profile() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(shares=st.lists(st.floats(0.0, 5e6), min_size=1, max_size=30),
-       unit=st.sampled_from([0.0, 360e3, 2.03125e6]), slack=st.floats(1.0, 2.0))
-def test_shares_round_to_whole_units_within_the_total(shares, unit, slack) -> None:
-    """Resource units / PRBs: every share a whole number of units, none more than one unit
-    away from what was asked, the total never exceeded, no unit to a robot that asked none."""
-    from enachi_ros.core.channel import quantize_shares
+       model=st.sampled_from(["shannon", "nr", "wifi6"]), slack=st.floats(1.0, 2.0))
+def test_shares_round_to_whole_units_within_the_total(shares, model, slack) -> None:
+    """Resource units / PRBs: every share a number of units a robot may hold (an 802.11ax RU
+    size), at most the asked share rounded up, the total never exceeded, no unit to a robot
+    that asked none."""
+    from enachi_ros.core.units import allowed_units, quantize_shares, total_units
 
+    unit = {"shannon": 0.0, "nr": 360e3, "wifi6": 2.03125e6}[model]
+    radio = RadioParams(granularity_hz=unit, rate_model=model)
     w = np.asarray(shares)
     total = max(float(w.sum()) * slack, unit)
-    q = quantize_shares(w, unit, total)
+    q = quantize_shares(w, radio, total)
     if unit == 0:
         assert np.array_equal(q, w)
         return
-    assert np.allclose(q / unit, np.round(q / unit))
-    assert q.sum() <= total + 1e-6
-    assert np.all(np.abs(q - w) < unit + 1e-6)
+    units = np.round(q / unit)
+    assert np.allclose(q / unit, units)
+    assert np.all(np.isin(units[units > 0], allowed_units(radio, total)))
+    assert units.sum() <= total_units(radio, total)
+    assert np.all(units <= np.ceil(w / unit - 1e-9))
     assert np.all(q[w == 0] == 0)

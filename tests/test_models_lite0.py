@@ -1,4 +1,4 @@
-"""lite0_frames: exact splits, robust-tail training entry point, the JPEG option, k-grid
+"""lite0_frames: exact splits, robust-tail training entry point, the codec options, k-grid
 outcomes."""
 
 from __future__ import annotations
@@ -57,20 +57,37 @@ def test_training_entry_point_writes_a_checkpoint_the_registry_loads(tmp_path: P
     assert means.shape == (1280,) and torch.isfinite(means).all() and means.abs().sum() > 0
 
 
-def test_jpeg_option_is_all_or_nothing(model) -> None:
-    from enachi_ros.models import jpeg
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_codec_option_is_all_or_nothing_and_smaller_at_lower_quality(model, fmt) -> None:
+    from enachi_ros.models import codecs
     from enachi_ros.models.frames import batches
     from enachi_ros.models.train_frames import to_tensor
 
     images, labels = next(batches("test", range(6), batch_size=6))
     x = to_tensor(images)
-    decoded, sizes = jpeg.round_trip(x, 95)
+    decoded, sizes = codecs.round_trip(x, fmt, 95)
+    _, small = codecs.round_trip(x, fmt, 10)
     assert decoded.shape == x.shape and np.all(sizes < 3 * 160 * 160)
+    assert np.all(small < sizes)
     assert float((decoded - x).abs().mean()) < 0.05  # quality 95 is close to the original
-    out, _ = jpeg.jpeg_outcomes(model, x, labels, quality=95, packets=4)
-    assert out.pred.shape == (6, 5) and np.all(out.pred[:, :4] == -1)
-    assert not out.correct[:, :4].any() and np.all(out.entropy[:, :4] == 1.0)
-    assert jpeg.packet_sizes(2500, 1024) == [1024, 1024, 452]
+    out, per_frame = codecs.codec_outcomes(model, x, labels, fmt, 95, 1024)
+    k = max(len(codecs.packet_sizes(int(b), 1024)) for b in per_frame)
+    assert np.array_equal(per_frame, sizes) and out.pred.shape == (6, k + 1)
+    assert np.all(out.pred[:, 0] == -1) and not out.correct[:, 0].any()
+    assert np.all(out.pred[:, 1:] == out.pred[:, -1:])  # the decoded frame's answer
+    assert codecs.packet_sizes(2500, 1024) == [1024, 1024, 452]
+    with pytest.raises(ValueError, match="do not decode"):
+        codecs.decode(b"not an image")
+    with pytest.raises(ValueError, match="expected shape"):
+        codecs.decode(codecs.encode(images[0], fmt, 50), (80, 80, 3))
+
+
+def test_k_grid_measures_the_first_packets_and_spreads_the_rest() -> None:
+    from enachi_ros.models.evaluation import k_grid
+
+    assert k_grid(81, 9).tolist() == [0, 1, 2, 3, 4, 10, 20, 30, 40, 51, 61, 71, 81]
+    assert k_grid(8, 9).tolist() == list(range(9))
+    assert k_grid(20, 9).tolist() == [0, 1, 2, 3, 4, 5, 8, 10, 12, 15, 18, 20]
 
 
 def test_k_grid_outcomes_expand_as_a_step() -> None:

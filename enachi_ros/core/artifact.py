@@ -20,11 +20,14 @@ from enachi_ros.core.surrogate import Surrogate
 SCHEMA_VERSION = 1
 # Cuts of the network, in profile order: edge_only first, then intermediate splits, then
 # device_only. After device_only come transmit options that are not cuts of the network:
-# ``edge_jpeg`` sends the JPEG-compressed frame, which the edge can only use once every packet
-# has arrived (the practitioners' baseline of image_transport's compressed transport).
+# ``edge_codec`` sends the frame compressed by an image codec (JPEG or WebP at one quality,
+# models/codecs.py), which the edge can only use once every packet has arrived (the
+# practitioners' answer, image_transport's compressed transport, tuned).
 NETWORK_KINDS = ("edge_only", "intermediate", "device_only")
-SPLIT_KINDS = (*NETWORK_KINDS, "edge_jpeg")
+CODEC_KIND = "edge_codec"
+SPLIT_KINDS = (*NETWORK_KINDS, CODEC_KIND)
 TRACE_KEYS = ("sample_index", "labels", "num_packets", "correct", "entropy", "pred")
+OPTIONAL_TRACE_KEYS = ("frame_bytes",)
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -76,7 +79,10 @@ class SplitProfile:
 
 @dataclass(frozen=True)
 class Traces:
-    """Per-sample outcomes ``[n_splits, S, Kmax + 1]`` on the held-out test set."""
+    """Per-sample outcomes ``[n_splits, S, Kmax + 1]`` on the held-out test set.
+
+    ``frame_bytes [n_splits, S]``: for a codec option, the size of each test frame encoded
+    (every frame costs its own size); 0 for a cut of the network (its size is the split's)."""
 
     sample_index: np.ndarray
     labels: np.ndarray
@@ -84,6 +90,7 @@ class Traces:
     correct: np.ndarray
     entropy: np.ndarray
     pred: np.ndarray
+    frame_bytes: np.ndarray | None = None
 
     def accuracy(self, split: int, k: int) -> float:
         """Accuracy after the first ``k`` packets (clamped to K_s)."""
@@ -159,17 +166,16 @@ def parse_split(raw: dict[str, Any], where: str = "split") -> SplitProfile:
 
 
 def check_split_order(kinds: list[str] | tuple[str, ...]) -> None:
-    """edge_only first, then intermediate splits, one device_only, then only edge_jpeg."""
+    """edge_only first, then intermediate splits, one device_only, then only codec options."""
     kinds = list(kinds)
+    expected = f"edge_only ... device_only [{CODEC_KIND} ...]"
     if ("device_only" not in kinds or len(kinds) < 2 or kinds[0] != "edge_only"
             or kinds.count("device_only") != 1):
-        raise ValueError(f"profile splits kinds: expected edge_only ... device_only "
-                         f"[edge_jpeg], got {kinds}")
+        raise ValueError(f"profile splits kinds: expected {expected}, got {kinds}")
     d = kinds.index("device_only")
     if any(k not in ("edge_only", "intermediate") for k in kinds[1:d]) or any(
-            k != "edge_jpeg" for k in kinds[d + 1:]):
-        raise ValueError(f"profile splits kinds: expected edge_only ... device_only "
-                         f"[edge_jpeg], got {kinds}")
+            k != CODEC_KIND for k in kinds[d + 1:]):
+        raise ValueError(f"profile splits kinds: expected {expected}, got {kinds}")
 
 
 def validate_profile(profile: dict[str, Any]) -> list[SplitProfile]:
@@ -194,6 +200,7 @@ def load_traces(path: Path) -> Traces:
         if missing:
             raise ValueError(f"{path}: missing arrays {missing}")
         arrays = {k: npz[k] for k in TRACE_KEYS}
+        arrays.update({k: npz[k] for k in OPTIONAL_TRACE_KEYS if k in npz.files})
     n_splits = arrays["num_packets"].shape[0]
     s = arrays["sample_index"].shape[0]
     k1 = int(arrays["num_packets"].max()) + 1
@@ -201,6 +208,10 @@ def load_traces(path: Path) -> Traces:
         if arrays[key].shape != (n_splits, s, k1):
             raise ValueError(f"{path}: {key} must have shape {(n_splits, s, k1)}, "
                              f"got {arrays[key].shape}")
+    fb = arrays.get("frame_bytes")
+    if fb is not None and (fb.shape != (n_splits, s) or np.any(fb < 0)):
+        raise ValueError(f"{path}: frame_bytes must have shape {(n_splits, s)} with values "
+                         f">= 0, got {fb.shape}")
     return Traces(**arrays)
 
 
@@ -214,6 +225,8 @@ def save_traces(path: Path, traces: Traces) -> None:
         correct=traces.correct.astype(bool),
         entropy=traces.entropy.astype(np.float16),
         pred=traces.pred.astype(np.int16),
+        **({} if traces.frame_bytes is None else
+           {"frame_bytes": traces.frame_bytes.astype(np.int32)}),
     )
 
 

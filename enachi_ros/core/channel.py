@@ -1,4 +1,5 @@
-"""Uplink channel: path loss, correlated Rayleigh fading, SNR-trace replay, rate and slot loss.
+"""Uplink channel: path loss, correlated Rayleigh fading, SNR-trace replay, the scheduler's
+estimate (rates and outages from the SNR: ``core.rates``).
 
 Power gain ``h_{n,t} = G_n * g_{n,t}``: ``G_n`` from distance (log-distance path loss), ``g`` the
 squared magnitude of a unit-power complex Gauss-Markov process ``x_{t+1} = rho x_t +
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import j0
 
-from enachi_ros.core.params import ChannelParams, RadioParams
+from enachi_ros.core.params import ChannelParams
 
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -35,87 +36,6 @@ def slot_correlation(params: ChannelParams, slot_s: float) -> float:
         return float(params.rho)
     doppler_hz = params.speed_mps * params.carrier_hz / SPEED_OF_LIGHT
     return float(np.clip(j0(2.0 * np.pi * doppler_hz * slot_s), 0.0, 1.0))
-
-
-def snr(bandwidth_hz, power_w, gain, noise_psd: float) -> np.ndarray:
-    """Received SNR p h / (N0 w); zero where the share or the power is zero."""
-    w = np.asarray(bandwidth_hz, dtype=float)
-    num = np.asarray(power_w, dtype=float) * np.asarray(gain, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(w > 0, num / (noise_psd * np.where(w > 0, w, 1.0)), 0.0)
-    return out
-
-
-def rate_bps(bandwidth_hz, power_w, gain, noise_psd: float) -> np.ndarray:
-    """Shannon rate w log2(1 + p h / (N0 w)) in bit/s, vectorized; 0 for w = 0 or p = 0."""
-    w = np.asarray(bandwidth_hz, dtype=float)
-    return w * np.log2(1.0 + snr(w, power_w, gain, noise_psd))
-
-
-_SE_TABLE_DB = np.arange(-30.0, 70.0, 0.05)
-_SE_CACHE: dict[float, np.ndarray] = {}
-
-
-def ergodic_spectral_efficiency(mean_snr, threshold: float) -> np.ndarray:
-    """E[log2(1 + g X) 1{g X >= threshold}] for X ~ Exp(1): the bit/s/Hz a Rayleigh-faded link
-    with mean SNR g delivers on average when slots below the decoding threshold are lost.
-
-    Interpolated (in dB) from a table built once per threshold by midpoint quadrature in
-    u = exp(-x); relative error well below 1e-3."""
-    if threshold not in _SE_CACHE:
-        x = -np.log((np.arange(2000) + 0.5) / 2000.0)[None, :]
-        g = 10.0 ** (_SE_TABLE_DB / 10.0)[:, None]
-        _SE_CACHE[threshold] = np.mean(
-            np.where(g * x >= threshold, np.log2(1.0 + g * x), 0.0), axis=1
-        )
-    snr_db = 10.0 * np.log10(np.maximum(np.asarray(mean_snr, float), 1e-30))
-    return np.interp(snr_db, _SE_TABLE_DB, _SE_CACHE[threshold], left=0.0)
-
-
-def snr_for_spectral_efficiency(efficiency, threshold: float) -> np.ndarray:
-    """Inverse of ``ergodic_spectral_efficiency``: the mean SNR (linear) that delivers
-    ``efficiency`` bit/s/Hz on average (inf where it is beyond the table)."""
-    ergodic_spectral_efficiency(np.ones(1), threshold)  # build the table
-    table = _SE_CACHE[threshold]
-    eff = np.asarray(efficiency, float)
-    db = np.interp(eff, table, _SE_TABLE_DB)
-    return np.where(eff > table[-1], np.inf, 10.0 ** (db / 10.0))
-
-
-def quantize_shares(bandwidth_hz, granularity_hz: float, total_hz: float) -> np.ndarray:
-    """Round shares to whole units of ``granularity_hz`` (resource units, PRBs) without
-    exceeding ``total_hz``: every share is rounded down, then the units left over go, one each,
-    to the shares with the largest remainders (only shares that asked for bandwidth). With
-    ``granularity_hz`` 0 the shares are returned unchanged."""
-    w = np.asarray(bandwidth_hz, dtype=float)
-    if granularity_hz <= 0:
-        return w
-    exact = w / granularity_hz
-    units = np.floor(exact + 1e-9)
-    spare = int(np.floor(total_hz / granularity_hz + 1e-9) - units.sum())
-    if spare > 0:
-        remainder = np.where(w > 0, exact - units, -1.0)
-        order = np.argsort(-remainder, kind="stable")[:spare]
-        units[order[remainder[order] > 0]] += 1
-    return units * granularity_hz
-
-
-def slot_lost(bandwidth_hz, power_w, gain, radio: RadioParams) -> np.ndarray:
-    """True where a slot's SNR is below the decoding threshold: what is sent in it is lost."""
-    return snr(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz) < radio.decode_snr
-
-
-def slot_capacity_bits(bandwidth_hz, power_w, gain, radio: RadioParams):
-    """Bits a slot delivers and whether it was lost, per task: ``(capacity, lost)``.
-
-    Link-layer segmentation [ours]: a packet longer than a slot goes out as per-slot segments
-    (transport blocks). A slot below the decoding threshold delivers nothing (its segment is
-    re-sent by the link layer), but the radio was on and paid for the whole slot; the segments
-    already delivered are kept. For packets that fit in one slot this is exactly "a packet sent
-    in a slot below the threshold is lost". Residual packet loss is drawn separately."""
-    lost = (np.asarray(power_w) > 0) & slot_lost(bandwidth_hz, power_w, gain, radio)
-    rate = rate_bps(bandwidth_hz, power_w, gain, radio.noise_psd_w_per_hz)
-    return np.where(lost, 0.0, rate * radio.slot_s), lost
 
 
 class RayleighChannel:

@@ -1,11 +1,14 @@
-"""Device energy and compute-time model.
+"""Device energy and compute-time model (ENACHI.md section 7b).
 
 Two ways to get the head's time and energy on the robot, both per split point (arrays over S):
-- measured (default): latency measured on the build machine x ``device_slowdown`` (a robot-class
-  CPU), energy = ``device_active_power_w`` x that time;
+- measured (default): latency measured on the build machine x ``device_slowdown`` (the robot's
+  cores or accelerator), energy = ``device_active_power_w`` x that time: the network runs on
+  the whole board;
 - CMOS: ``E = kappa f^2 C`` and ``T = C / f`` with ``C = cycles_per_flop x flops``.
-Transmit energy is the sum over used slots of ``p_t tau`` (times the used fraction of a slot:
-a radio that finishes its last packet early switches off).
+A single-threaded image codec runs on one CPU core: latency x ``cpu_slowdown``, charged at
+``cpu_core_power_w`` (``codec_time_s``, ``codec_energy_j``). Every figure is above the robot's
+idle power, which it draws whatever the scheduler decides (``base_energy_j``). The radio's draw
+is ``core.radio_power``'s.
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ def cmos_compute(
     return cycles / freq_hz, kappa * freq_hz**2 * cycles
 
 
-def transmit_energy_j(power_w, used_fraction, slot_s: float) -> np.ndarray:
-    """Energy of one slot: p_t x tau x the fraction of the slot the radio was on."""
-    return np.asarray(power_w, dtype=float) * np.asarray(used_fraction, dtype=float) * slot_s
+def codec_time_s(encode_latency_s: np.ndarray, device: DeviceParams) -> np.ndarray:
+    """Encode time of a single-threaded codec on one of the robot's cores."""
+    return np.asarray(encode_latency_s, dtype=float) * device.cpu_slowdown
+
+
+def codec_energy_j(encode_latency_s: np.ndarray, device: DeviceParams) -> np.ndarray:
+    """Encode energy: one core's active power x the robot's encode time."""
+    return device.cpu_core_power_w * codec_time_s(encode_latency_s, device)
+
+
+def base_power_w(device: DeviceParams, radio_sleep_w: float) -> float:
+    """What a robot draws whatever the scheduler decides: its idle board and dozing radio."""
+    return float(device.idle_power_w + radio_sleep_w)

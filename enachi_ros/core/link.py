@@ -2,8 +2,11 @@
 both the simulator's slot loop and the robot's transmitter node run.
 
 Per slot: power (the decision's inner power law, given this slot's channel gain) -> capacity
-(rate x tau, or nothing in an outage slot) -> which packets go out (``ProgressiveSender``) ->
-which of them the link loses -> the sender and the power law learn the outcome -> energy.
+(the link-adapted rate x tau, or nothing in an outage slot) -> which packets go out
+(``ProgressiveSender``) -> which of them the link loses -> the sender and the power law learn the
+outcome -> energy: what the radio draws above its doze floor (``core.radio_power``), the
+transmit draw in the slots it sends in and the listening in the window's other slots, then the
+wait for the result once its transmission is over (``finish``).
 The simulator runs every policy's tasks of a frame as one batch; a transmitter node runs a
 batch of one per task in real time. Because both call :meth:`Uplink.step`, what the simulator
 measures is what the robot does (``tests/test_core_link.py`` checks identical outcomes).
@@ -22,11 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enachi_ros.core.channel import rate_bps, slot_capacity_bits
-from enachi_ros.core.energy import transmit_energy_j
 from enachi_ros.core.params import RadioParams
 from enachi_ros.core.power import make_power_controller
 from enachi_ros.core.progressive import ProgressiveSender
+from enachi_ros.core.rates import rate_bps, slot_capacity_bits
 
 
 class EmulatedLink:
@@ -63,7 +65,7 @@ class RealLink:
 
     def capacity(self, w: np.ndarray, p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
                                                                               np.ndarray]:
-        cap = rate_bps(w, p, h, self.radio.noise_psd_w_per_hz) * self.radio.slot_s
+        cap = rate_bps(w, p, h, self.radio) * self.radio.slot_s
         return cap, np.zeros(np.shape(cap), bool)
 
     def lost(self, slot: int, sent: np.ndarray) -> np.ndarray:
@@ -79,7 +81,7 @@ class SlotStep:
     gain: np.ndarray
     delivered: np.ndarray  # packets the edge receives at the end of this slot
     lost: np.ndarray
-    energy_j: np.ndarray
+    energy_j: np.ndarray  # radio energy of the slot above the doze floor (transmit + listen)
 
 
 class Uplink:
@@ -90,7 +92,8 @@ class Uplink:
     ``window_slots [B]``; ``bandwidth_hz``, ``p_ref``, ``h_nominal`` and ``decode_skip`` per task
     (or scalars); ``power_law``: one law or one per task; ``feedback_delay``: slots until a loss
     or a delayed STOP reaches the robot; ``send_order [B, K]``: packet index per send position
-    (None = importance order).
+    (None = importance order); ``result_wait_s``: how long after its last transmission a task's
+    result arrives (the tail and the downlink), which the radio spends waiting for it.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class Uplink:
         feedback_delay=1,
         send_order: np.ndarray | None = None,
         decode_skip=True,
+        result_wait_s=0.0,
     ) -> None:
         bits = np.atleast_2d(np.asarray(packet_bits, float))
         b = bits.shape[0]
@@ -135,12 +139,16 @@ class Uplink:
                                          self.window[ix], radio, decode_skip=skip)
             self.controllers.append((ix, ctrl))
         self.slot = 0
-        self.energy_j = np.zeros(b)
+        self.transmit_j = np.zeros(b)
+        self.listen_j = np.zeros(b)
+        self.result_wait_s = np.broadcast_to(np.asarray(result_wait_s, float), (b,)).copy()
+        self.finished = np.zeros(b, bool)
         self.packets_lost = np.zeros(b, dtype=int)
 
     def step(self) -> SlotStep:
         """Advance every task by one slot."""
         t = self.slot
+        alive = ~self.sender.done(t)  # in its window, not stopped, something undelivered
         act = self.sender.active(t)
         h = self.gains[:, t]
         p = np.zeros(act.size)
@@ -150,15 +158,36 @@ class Uplink:
         capacity, outage = self.link.capacity(self.bandwidth, p, h)
         sent, used = self.sender.send(t, capacity)
         used = np.where(outage & act, 1.0, used)  # a lost slot: the radio was on all along
-        energy = transmit_energy_j(p, used, self.radio.slot_s)
+        transmitting = act & (p > 0) & (used > 0)
+        tx_j, listen_j = self.radio.power.slot_energy_j(p, used, transmitting, self.radio.slot_s)
+        tx_j, listen_j = np.where(alive, tx_j, 0.0), np.where(alive, listen_j, 0.0)
         for ix, ctrl in self.controllers:
             ctrl.update(p[ix], used[ix])
         lost = self.link.lost(t, sent)
         self.sender.outcome(t, sent, lost)
-        self.energy_j += energy
+        self.transmit_j += tx_j
+        self.listen_j += listen_j
         self.packets_lost += lost.sum(axis=1)
         self.slot += 1
-        return SlotStep(t, np.where(used > 0, p, 0.0), h, sent & ~lost, lost, energy)
+        return SlotStep(t, np.where(transmitting, p, 0.0), h, sent & ~lost, lost,
+                        tx_j + listen_j)
+
+    def finish(self, stopped=False) -> np.ndarray:
+        """End the tasks that have not ended yet: each waits ``result_wait_s`` for its result,
+        listening as the radio's ``listen_mode`` says, except a task ended by a STOP (its
+        result came with it) or one that never transmitted. Returns the energy this adds."""
+        stopped = np.broadcast_to(np.asarray(stopped, bool), self.finished.shape)
+        waits = ~self.finished & ~stopped & (self.sender.slots_used > 0)
+        extra = np.where(waits, self.radio.power.result_wait_s(self.result_wait_s)
+                         * self.radio.power.listen_above_sleep_w, 0.0)
+        self.listen_j += extra
+        self.finished[:] = True
+        return extra
+
+    @property
+    def energy_j(self) -> np.ndarray:
+        """Radio energy so far, above the doze floor: transmit + listen."""
+        return self.transmit_j + self.listen_j
 
     def stop(self, mask=True, delayed: bool = True) -> None:
         """STOP the masked tasks from the next slot on: after the feedback delay when the STOP

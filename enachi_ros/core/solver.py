@@ -1,63 +1,55 @@
-"""Outer loop: the per-frame drift-plus-penalty problem (P1.1), vectorized over robots x splits.
+"""Outer loop: the per-frame drift-plus-penalty problem (P1.1), exact over whole resource units.
 
-    maximize  V * mean_n A_hat_n(s_n, beta_n) - sum_n Q_n E_n   s.t.  sum_n w_n <= W,
-              0 <= p_ref_n <= p_max,  s_n feasible for the deadline.
+    maximize  V * mean_n A_hat_n(s_n, beta_n) - sum_n Q_n E_n   s.t.  sum_n u_n <= U,
+              0 <= p_ref_n <= p_max,  s_n feasible for the deadline,
 
-Method [ours]. Dualize the bandwidth constraint with a price lambda. For each robot, split s and
-a grid of received SNRs gamma (so ``p_ref = gamma N0 w / h``), the deliverable fraction is linear
-in the share, ``beta = k w`` with ``k = T_tr log2(1 + gamma) / bits(s)``, and the transmit energy
-is ``p_ref T_tr phi = c w`` with ``c = gamma N0 T_tr phi / h`` (``phi`` = planned fraction of the
-window actually used: 1 for the plain plan, the calibrated expected stop point for the stop-aware
-plan). The per-option problem ``V/N A_hat(k w) - Q c w - lambda w`` is concave in w with the
-closed-form KKT point ``w* = (a1 + sqrt(V/N a0 k / (lambda + Q c))) / (a0 k)``, clipped to
-``[0, min(1/k, p_max h / (gamma N0))]`` (beyond ``1/k`` all bits are delivered). Each robot keeps
-its best (s, gamma) (or device-only), and lambda is found by bisection in log space until the
-shares fill W. Bandwidth left over at the final price is handed out in proportion to the shares
-at fixed p_ref, except to a robot whose lower SNR would then lose more slots to outage and
-deliver fewer whole packets (with the decoding threshold, more bandwidth at fixed power can
-lower the delivered bits).
-Fading-aware planning [ours]: the frame-level estimate h is the mean gain, and inside the window
-the gain fades (Rayleigh) with slots below the decoding threshold lost, so ``k`` uses the
-ergodic spectral efficiency with outage ``E[log2(1 + gamma X) 1{gamma X >= thr}]``, X ~ Exp(1),
-instead of ``log2(1 + gamma)``; the SNR grid starts at the threshold. The closed form is
-unchanged (beta is still linear in w).
+where robot n holds u_n whole units of the uplink (a resource unit size it may hold, 0 = no
+uplink: it runs the model itself or skips its task).
 
-Nothing from nothing [ours, ENACHI.md section 7]: a task whose edge receives no packet is
-unanswered and scores 0 (no credit for the all-mean-fill guess), and its head compute would be
-wasted. So planning zero deliverable packets is not an option of a split: it is *skipping* the
-task (no compute, no transmission, accuracy 0, energy 0), which every robot may always choose.
-A split that cannot deliver a whole packet in its window is therefore never planned with head
-compute. Ties between plans of equal utility go to the cheaper one through an energy price
-floor that is meaningful on the configuration's energy scale: ``TIE_BREAK_ACCURACY`` of one
-robot's accuracy weight ``V / N`` per ``energy_scale_j`` (the budget E_bar), so at an empty
-queue a plan must gain at least 0.1 accuracy points per E_bar it spends.
+Method [ours]: a multiple-choice knapsack over units, solved exactly by dynamic programming.
+For each robot and each unit count it may hold, the best plan over its feasible splits (the cuts
+of the network, and the codec options where a policy offers them) and a grid of planned mean
+SNRs is found by enumeration, each plan valued by the planner's own model (``plan_outcome``);
+with no unit a robot runs the model itself or skips. The knapsack then picks one unit count per
+robot maximizing the sum of utilities within U units: O(N x U x sizes) after O(N x S x G x
+sizes) plan evaluations, a few milliseconds for 20 robots on 9 or 48 units.
 
-Packet granularity [ours]: the edge can only use whole packets, and with nested-dropout
-training the first packet already carries most of the accuracy, so a continuous surrogate
-credits fractions of a packet that are worth nothing. Accuracy is therefore counted on whole
-packets, ``A_hat(j / K)`` with ``j = floor(K beta / M)`` packets deliverable with the margin
-``M = DELIVERY_MARGIN`` against fading that is correlated over ~10 slots (a window sees few
-independent fades: planning with M = 1 gets only ~55% of one-packet tasks through, M = 2 ~90%).
-This staircase is maximized exactly by the two packet boundaries around the continuous KKT
-point of its concave envelope (``k`` replaced by ``k / M``), plus skipping. Transmit energy of a
-candidate is ``Q c min(w, 1/k)``: once every bit is through the radio is off.
-Resource units [ours]: with a radio that shares the channel in whole units (``granularity_hz``:
-802.11ax resource units, NR PRBs) a share is a whole number u of units, and a share rounded to
-units after solving would leave a robot planned below one unit with nothing (a skipped task that
-the plan counted as answered). So with units each option's candidates are unit counts around the
-KKT point (u - 1, u, u + 1 for u = floor(w* / g), at least 1) and the fewest units carrying the
-two packet counts around it, each credited with the whole packets its ``u g`` delivers and
-capped at the units on which p_max still reaches the SNR; the price fills the whole units of W,
-and leftover units go to the robots that can use them.
-Loss-aware planning [ours]: packets lost on top of the fading outages (residual loss) are
-re-sent while the window lasts, so what the window delivers is the goodput ``d x rate`` with
-``d`` the robot's measured delivery rate (``core.delivery``, from the robots' reports): ``k``
-is scaled by ``d`` (fewer whole packets deliverable with the margin, and the radio stays on
-longer before every bit is through), the energy per Hz ``c`` is not (lost packets cost their
-airtime). The closed form is unchanged. For a one-packet task the margin then means about
-``M / d`` attempts' worth of airtime, enough for ``1 - (1 - d)^(M / d)`` of them to arrive
-(0.94 at d = 0.5) where planning on the SNR alone leaves ``1 - (1 - d)^M`` (0.75).
-Cost: O(iterations x N x S x G) vectorized numpy.
+Why not the Lagrangian of ENACHI.md section 3 (a bandwidth price bisected until the shares fill
+W, with a closed-form share per robot): that closed form holds for radiated power and a
+continuous Shannon rate, and breaks on both counts of the physics we now model. With circuit
+power a transmission's energy is no longer linear in its share (a wider share finishes sooner
+and the radio's fixed draw stops earlier); with an MCS staircase and whole packets the utility
+is a step function of the share. And a price has no primal recovery: when every robot's least
+useful share costs about the same (each needs 2-3 units for the raw frame), all of them drop out
+at the same price, so with more robots than units the bisection handed out nothing (20 robots on
+9 units, 5 robots on 4 units: no robot got a unit, ENACHI scored 0 where JPEG offloading scored
+0.73). The knapsack is exact for the discretized problem, brute-force checked
+(``tests/test_core_solver.py``) up to 6 robots on 2-12 units.
+
+Why whole units per frame and not units shared in time within the window (802.11ax trigger-based
+access can give a unit to different stations in successive slots): the robots' transmitters and
+the edge plan one share per task and frame (``SchedulerDecision.bandwidth_hz``); a per-slot
+resource schedule would need a message the data plane does not have. With more robots than
+units the knapsack gives the units to the robots whose plans are worth most; the others run the
+model on board or skip, each by its own utility.
+
+Planning model (``plan_outcome``), shared with every policy's prediction:
+- fading-aware rates: a plan at mean SNR gamma expects the MCS table's rate averaged over
+  Rayleigh fading, slots in outage delivering nothing (``core.rates.expected_rate_bps``), times
+  the robot's measured delivery rate (``core.delivery``: lost packets are re-sent within the
+  window, so they cost airtime);
+- packet granularity: the edge uses whole packets, and accuracy is counted on the whole packets
+  deliverable with the margin ``DELIVERY_MARGIN`` against fading correlated over ~10 slots;
+  a codec frame (all or nothing) counts only when every packet is; zero deliverable packets is
+  not a plan but skipping (an unanswered task scores 0 whatever it would have guessed);
+- energy: the head (or encoder) compute, then what the radio draws above its doze floor while
+  its transmission lasts (the window, or less once every bit is through, times the planned stop
+  fraction phi): the radiated power over the amplifier's efficiency, the transmit circuit in the
+  slots above outage and listening in the others, and the wait for the result
+  (``core.radio_power``);
+- ties between plans of equal utility go to the cheaper one through an energy price floor on the
+  configuration's energy scale: ``TIE_BREAK_ACCURACY`` of one robot's accuracy weight ``V / N``
+  per ``energy_scale_j`` (the budget E_bar).
 """
 
 from __future__ import annotations
@@ -66,27 +58,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enachi_ros.core.channel import (
-    ergodic_spectral_efficiency,
-    quantize_shares,
-    snr,
-    snr_for_spectral_efficiency,
-)
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.params import RadioParams
+from enachi_ros.core.progressive import feedback_delay_slots
+from enachi_ros.core.rates import (
+    expected_rate_bps,
+    outage_snr,
+    snr,
+    table_of,
+    transmit_probability,
+)
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.core.surrogate import surrogate_accuracy
+from enachi_ros.core.units import allowed_units, total_units, unit_hz
 
-SNR_GRID_SPAN_DB = (0.0, 30.0)  # above the decoding threshold
-SNR_GRID_POINTS = 10
+SNR_GRID_POINTS = 20
+SHANNON_SPAN_DB = 30.0  # the Shannon model's grid: the decoding threshold and 30 dB above
+TABLE_HEADROOM_DB = 10.0  # an MCS table's grid: its lowest to 10 dB above its highest threshold
 DELIVERY_MARGIN = 2.0
 TIE_BREAK_ACCURACY = 1e-3  # accuracy (x V/N) an energy of ``energy_scale_j`` must buy at Q = 0
 
 
 def snr_grid(radio: RadioParams, points: int = SNR_GRID_POINTS) -> np.ndarray:
-    """Planned mean SNRs (linear): from the decoding threshold up ``SNR_GRID_SPAN_DB``."""
-    db = radio.decode_snr_db + np.linspace(*SNR_GRID_SPAN_DB, points)
-    return 10.0 ** (db / 10.0)
+    """Planned mean SNRs (linear): from the outage SNR up to past the table's top MCS (fades
+    around the mean reach every MCS) or 30 dB above the Shannon model's threshold."""
+    low = 10.0 * np.log10(outage_snr(radio))
+    table = table_of(radio)
+    high = (table.threshold_db[-1] + TABLE_HEADROOM_DB) if table else low + SHANNON_SPAN_DB
+    return 10.0 ** (np.linspace(low, high, points) / 10.0)
 
 
 def energy_price_floor(v: float, n_robots: int, energy_scale_j: float) -> float:
@@ -101,7 +100,8 @@ def energy_price_floor(v: float, n_robots: int, energy_scale_j: float) -> float:
 @dataclass(frozen=True)
 class OuterSolution:
     """Per-robot plan; ``run`` False = the task is skipped (no compute, no transmission);
-    ``objective`` is the P1.1 value at the returned plan."""
+    ``objective`` is the P1.1 value at the returned plan; ``price`` the value of the last unit
+    (what one more unit of the channel would have added to the objective)."""
 
     run: np.ndarray
     split: np.ndarray
@@ -113,6 +113,12 @@ class OuterSolution:
     energy_j: np.ndarray
     price: float
     objective: float
+
+
+def result_wait_s(tail_s, radio: RadioParams) -> np.ndarray:
+    """How long after its last transmission a task's result reaches the robot: the tail, then
+    the downlink, in whole slots (``core.progressive.feedback_delay_slots``)."""
+    return feedback_delay_slots(tail_s, radio.feedback_s, radio.slot_s) * radio.slot_s
 
 
 def plan_outcome(
@@ -129,24 +135,27 @@ def plan_outcome(
     margin: float = DELIVERY_MARGIN,
     delivery: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Surrogate accuracy, planned energy and beta of a plan, in physical terms (per robot).
+    """Planned accuracy, energy and beta of plans, in physical terms (arrays broadcast).
 
     Accuracy is counted on whole packets deliverable with the ``margin`` (ENACHI's planner: x2
-    against correlated fading; 1 = at the expected rate), and is 0 when no packet
-    is (an unanswered task scores 0) or, for a full transmission (``partial_ok`` False), when
-    not all of them are. Bits get through at the goodput: the rate times the ``delivery`` rate
-    (per robot, ``core.delivery``; None = 1). Transmit time = the window, or less when all bits
-    get through earlier, times the planned stop fraction ``phi`` (1 = plain plan):
-    ``E = E_cmp + p_ref T min(1, 1 / beta_raw) phi``.
+    against correlated fading; 1 = at the expected rate), and is 0 when no packet is (an
+    unanswered task scores 0) or, for a full transmission (``partial_ok`` False, or a codec
+    option), when not all of them are. Bits get through at the goodput: the expected
+    link-adapted rate over Rayleigh fading at the plan's mean SNR times the ``delivery`` rate
+    (``core.delivery``; None = 1). Energy above the doze floor: compute, then while the
+    transmission lasts (``T min(1, 1 / beta_raw) phi``, ``phi`` the planned stop fraction, 1 for
+    the plain plan) the radiated power over the amplifier's efficiency, the transmit circuit in
+    the slots above outage and listening in the others; then the wait for the result.
     """
     split = np.asarray(split, int)
     phi_s = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
     bits = splits.payload_bits[split]
     tx = splits.transmits[split]
-    se = ergodic_spectral_efficiency(snr(bandwidth_hz, p_ref, gains, radio.noise_psd_w_per_hz),
-                                     radio.decode_snr)
+    w = np.asarray(bandwidth_hz, float)
+    p = np.asarray(p_ref, float)
+    mean_snr = snr(w, p, gains, radio.noise_psd_w_per_hz)
     d = 1.0 if delivery is None else np.asarray(delivery, float)
-    delivered = np.asarray(bandwidth_hz) * se * window_s * d
+    delivered = expected_rate_bps(w, mean_snr, radio) * np.asarray(window_s, float) * d
     with np.errstate(divide="ignore", invalid="ignore"):
         beta_raw = np.where(bits > 0, delivered / np.where(bits > 0, bits, 1.0), 0.0)
         time_frac = phi_s[split] * np.where(beta_raw > 1.0, 1.0 / beta_raw, 1.0)
@@ -155,9 +164,18 @@ def plan_outcome(
     beta = whole / np.maximum(k, 1)  # whole packets deliverable with the margin
     partial = surrogate_accuracy(beta, splits.a0[split], splits.a1[split], splits.a2[split])
     full = np.where(whole >= k, splits.accuracy_full[split], 0.0)
-    acc_tx = np.where(whole >= 1, np.where(partial_ok, partial, full), 0.0)
+    use_partial = np.asarray(partial_ok, bool) & ~splits.all_or_nothing[split]
+    acc_tx = np.where(whole >= 1, np.where(use_partial, partial, full), 0.0)
     acc = np.where(tx, acc_tx, splits.accuracy_full[split])
-    energy = splits.compute_j[split] + np.where(tx, p_ref * window_s * time_frac, 0.0)
+    pw = radio.power
+    on = transmit_probability(mean_snr, radio)
+    active_s = np.asarray(window_s, float) * time_frac
+    radio_j = active_s * (p / pw.pa_efficiency + on * (pw.tx_circuit_w - pw.sleep_w)
+                          + (1.0 - on) * pw.idle_slot_w(radio.slot_s))
+    wait_j = pw.result_wait_s(result_wait_s(splits.tail_s[split], radio)) \
+        * pw.listen_above_sleep_w
+    sends = tx & (w > 0) & (p > 0)
+    energy = splits.compute_j[split] + np.where(sends, radio_j + wait_j, 0.0)
     return acc, energy, np.where(tx, beta, 1.0)
 
 
@@ -166,194 +184,87 @@ def objective(acc: np.ndarray, energy: np.ndarray, queues: np.ndarray, v: float)
     return float(v * np.mean(acc) - np.sum(np.asarray(queues) * energy))
 
 
-DEVICE, SKIP = -1, -2  # option codes besides the flattened (split, SNR) transmit options
+@dataclass(frozen=True)
+class UnitOptions:
+    """Per robot, the best plan for each unit count it may hold (``utility [N, A]``, -inf where
+    none plans a packet; ``split``, ``gamma`` the plan's), and its best plan without uplink
+    (``zero_utility [N]``: running the model itself, ``zero_device`` True, or skipping)."""
+
+    sizes: np.ndarray
+    unit_hz: float
+    utility: np.ndarray
+    split: np.ndarray
+    gamma: np.ndarray
+    zero_utility: np.ndarray
+    zero_device: np.ndarray
+    window_s: np.ndarray  # [N, S]
 
 
-class _Options:
-    """Per-frame precomputation of every (robot, split, gamma) option, flattened to [N, O]."""
+def unit_options(gains, queues, v, splits: SplitTable, *, radio: RadioParams, deadline_s,
+                 bandwidth_hz: float, phi=None, allowed=None, delivery=None,
+                 snr_points: int = SNR_GRID_POINTS) -> UnitOptions:
+    """Enumerate every (robot, split, planned SNR, unit count) plan and keep, per robot and unit
+    count, the most useful (``V / N A - Q E``; ``queues`` carry the price floor)."""
+    n = gains.size
+    deadline = np.broadcast_to(np.asarray(deadline_s, float), (n,))
+    slots = window_slots(deadline, splits, radio.slot_s, radio.feedback_s)
+    ok = feasible(deadline, splits, radio.slot_s, radio.feedback_s)
+    if allowed is not None:
+        ok = ok & np.broadcast_to(np.asarray(allowed, bool), ok.shape)
+    window = slots * radio.slot_s
+    sizes = allowed_units(radio, bandwidth_hz)
+    g = unit_hz(radio, bandwidth_hz)
+    s_tx = np.flatnonzero(splits.transmits)
+    gamma = snr_grid(radio, snr_points)
+    w = (sizes * g)[None, None, None, :]  # [1, 1, 1, A]
+    h = gains[:, None, None, None]
+    p = gamma[None, None, :, None] * radio.noise_psd_w_per_hz * w / h  # [N, 1, G, A]
+    acc, energy, beta = plan_outcome(
+        s_tx[None, :, None, None], w, p, h, window[:, s_tx][:, :, None, None], splits=splits,
+        radio=radio, phi=phi, delivery=np.asarray(delivery, float)[:, None, None, None])
+    util = v / n * acc - queues[:, None, None, None] * energy  # [N, S', G, A]
+    valid = (ok[:, s_tx][:, :, None, None] & (beta > 0) & (p <= radio.p_max_w * (1 + 1e-12))
+             & (window[:, s_tx][:, :, None, None] > 0))
+    util = np.where(valid, util, -np.inf)
+    flat = util.transpose(0, 3, 1, 2).reshape(n, sizes.size, -1)  # [N, A, S' x G]
+    best = np.argmax(flat, axis=2) if flat.shape[2] else np.zeros((n, sizes.size), int)
+    best_u = (np.take_along_axis(flat, best[..., None], axis=2)[..., 0] if flat.shape[2]
+              else np.full((n, sizes.size), -np.inf))
+    dev = splits.device_index
+    dev_u = np.where(ok[:, dev], v / n * splits.accuracy_full[dev]
+                     - queues * splits.compute_j[dev], -np.inf)
+    return UnitOptions(sizes, g, best_u, s_tx[best // gamma.size], gamma[best % gamma.size],
+                       np.maximum(dev_u, 0.0), dev_u > 0.0, window)
 
-    def __init__(self, gains, queues, v, splits, *, radio, deadline_s, phi, allowed, gamma,
-                 bandwidth_hz, delivery):
-        n = gains.size
-        deadline = np.broadcast_to(deadline_s, (n,))
-        slots = window_slots(deadline, splits, radio.slot_s, radio.feedback_s)
-        ok = feasible(deadline, splits, radio.slot_s, radio.feedback_s)
-        if allowed is not None:
-            ok = ok & np.asarray(allowed, bool)
-        self.window_s = slots * radio.slot_s  # [N, S]
-        tx = splits.transmits
-        s_tx = np.flatnonzero(tx)
-        self.s_tx, self.gamma = s_tx, gamma
-        t = self.window_s[:, s_tx, None]  # [N, S', 1]
-        bits = splits.payload_bits[s_tx][None, :, None]
-        se = _cached_se(gamma, radio.decode_snr)
-        k = t * se[None, None, :] * delivery[:, None, None] / bits  # beta per Hz (goodput)
-        n0 = radio.noise_psd_w_per_hz
-        h = gains[:, None, None]
-        c = gamma[None, None, :] * n0 * t * phi[s_tx][None, :, None] / h  # J per Hz
-        w_pmax = np.minimum(  # the share on which p_max still reaches the SNR; at most W
-            radio.p_max_w * h / (gamma[None, None, :] * n0), bandwidth_hz)
-        with np.errstate(divide="ignore"):
-            w_ub = np.minimum(  # enough for every packet with the margin, and p <= p_max
-                np.where(k > 0, DELIVERY_MARGIN / np.where(k > 0, k, 1.0), 0.0), w_pmax)
-        w_pmax = np.broadcast_to(w_pmax, k.shape)
-        shape = (n, -1)
-        a0 = splits.a0[s_tx][None, :, None]
-        a1 = splits.a1[s_tx][None, :, None]
-        a2 = splits.a2[s_tx][None, :, None]
-        vn = v / n
-        q = queues[:, None, None]
-        kq = k / DELIVERY_MARGIN  # packets-with-margin fraction per Hz
-        packets = splits.num_packets[s_tx][None, :, None].astype(float)
-        self.packets = np.broadcast_to(packets, k.shape).reshape(shape)
-        self.a0kq = (a0 * kq).reshape(shape)
-        self.a0 = np.broadcast_to(a0, k.shape).reshape(shape)
-        self.a1 = np.broadcast_to(a1, k.shape).reshape(shape)
-        self.a2 = np.broadcast_to(a2, k.shape).reshape(shape)
-        self.vk = (vn * a0 * kq).reshape(shape)
-        self.qc = (q * c).reshape(shape)
-        self.w_ub = w_ub.reshape(shape)
-        self.unit = float(radio.granularity_hz)
-        if self.unit > 0:  # the most units an option can use: p_max, W, and all its packets
-            all_packets = DELIVERY_MARGIN * np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0)
-            self.u_max = np.minimum(np.floor(w_pmax / self.unit + 1e-9),
-                                    np.ceil(all_packets / self.unit - 1e-9)).reshape(shape)
-        with np.errstate(divide="ignore"):
-            self.inv_k = np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0).reshape(shape)
-            self.w_packet = np.where(kq > 0, 1.0 / np.where(kq > 0, kq * packets, 1.0),
-                                     1.0).reshape(shape)  # share per packet with the margin
-        base = vn * a2 - q * splits.compute_j[s_tx][None, :, None]
-        base = np.broadcast_to(base, k.shape).copy()
-        base[~np.broadcast_to(ok[:, s_tx, None], k.shape) | (k <= 0)] = -np.inf
-        self.base = base.reshape(shape)
-        dead = ~np.isfinite(self.base)  # keep the arithmetic finite on options that never win
-        for name in ("a0kq", "vk", "qc", "w_ub", "w_packet", "inv_k", "u_max"):
-            if not hasattr(self, name):
+
+def knapsack(utility: np.ndarray, zero: np.ndarray, sizes: np.ndarray,
+             capacity: int) -> tuple[np.ndarray, float, float]:
+    """Exact multiple-choice knapsack: per robot one of ``sizes`` (utility ``[N, A]``, -inf =
+    not possible) or no unit (``zero [N]``), at most ``capacity`` units in all. Returns the
+    index into ``sizes`` per robot (-1 = no unit), the best total and the value of the last
+    unit (best total minus the best with one unit less)."""
+    n = utility.shape[0]
+    f = np.zeros(capacity + 1)  # best total of the robots so far within c units
+    pick = np.full((n, capacity + 1), -1, dtype=int)
+    for i in range(n):
+        new = f + zero[i]
+        for a, u in enumerate(sizes):
+            if u > capacity or not np.isfinite(utility[i, a]):
                 continue
-            arr = np.array(getattr(self, name), dtype=float)
-            arr[dead] = 0.0 if name in ("w_ub", "vk", "inv_k", "u_max") else 1.0
-            setattr(self, name, arr)
-        self.a0_packet = self.a0 / np.maximum(self.packets, 1.0)  # a0 * beta per packet
-        self.vn = vn
-        dev = splits.device_index
-        self.device_u = np.where(
-            ok[:, dev], vn * splits.accuracy_full[dev] - queues * splits.compute_j[dev], -np.inf
-        )
-        self.n = n
-
-    def best(self, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per robot: the best option (index into the flattened options, ``DEVICE`` or
-        ``SKIP``), its share, and the share sum."""
-        mu = self.qc + lam  # > 0: the queues carry the energy price floor
-        w_star = (self.a1 + np.sqrt(self.vk / mu)) / self.a0kq  # KKT of the envelope
-        u, w, planned = (self._best_units if self.unit > 0 else self._best_packets)(w_star, lam)
-        j = np.argmax(u, axis=1)
-        rows = np.arange(self.n)
-        u_best = np.where(planned[rows, j] >= 1, u[rows, j], -np.inf)  # 0 packets = skip
-        tol = np.where(np.isfinite(u_best), 1e-12 * np.abs(u_best), 0.0)
-        use_dev = self.device_u > u_best + tol  # ties go to the transmitting plan
-        skip = np.maximum(u_best, self.device_u) <= 1e-15  # nothing beats doing nothing
-        choice = np.where(skip, SKIP, np.where(use_dev, DEVICE, j))
-        w_best = np.where(choice >= 0, w[rows, j], 0.0)
-        return choice, w_best, w_best.sum()
-
-    def _best_packets(self, w_star: np.ndarray, lam: float):
-        """Continuous shares: the two packet boundaries around the KKT point -> utility, share
-        and planned packets per option."""
-        lo = np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9)
-        lo = np.minimum(lo, self.packets)
-        hi = np.minimum(lo + 1.0, self.packets)
-        u_lo, w_lo = self._utility(lo, lo * self.w_packet, lam)
-        u_hi, w_hi = self._utility(hi, hi * self.w_packet, lam)
-        u_hi = np.where(w_hi <= self.w_ub * (1 + 1e-9), u_hi, -np.inf)
-        take_hi = u_hi > u_lo
-        return (np.where(take_hi, u_hi, u_lo), np.where(take_hi, w_hi, w_lo),
-                np.where(take_hi, hi, lo))
-
-    def _best_units(self, w_star: np.ndarray, lam: float):
-        """Shares in whole units: the unit counts around the KKT point and those of the packet
-        boundaries around it, each with the whole packets it delivers -> utility, share and
-        planned packets per option (an option whose SNR p_max cannot reach on one unit plans
-        nothing)."""
-        base = np.maximum(np.floor(np.clip(w_star, 0.0, None) / self.unit + 1e-9), 1.0)
-        # and the fewest units that carry the packet counts around the KKT point (a unit can be
-        # narrower than one packet's share: then the counts around w* may carry no packet)
-        lo = np.minimum(np.floor(np.clip(w_star, 0.0, self.w_ub) / self.w_packet + 1e-9),
-                        self.packets)
-        candidates = [base - 1.0, base, base + 1.0]
-        for j in (np.maximum(lo, 1.0), np.minimum(lo + 1.0, self.packets)):
-            candidates.append(np.ceil(j * self.w_packet / self.unit - 1e-9))
-        best_u = np.full(base.shape, -np.inf)
-        best_w, best_j = np.zeros(base.shape), np.zeros(base.shape)
-        for candidate in candidates:
-            units = np.minimum(np.maximum(candidate, 1.0), self.u_max)
-            w = units * self.unit
-            packets = np.minimum(np.floor(w / self.w_packet + 1e-9), self.packets)
-            packets = np.where(units >= 1, packets, 0.0)
-            util, _ = self._utility(packets, w, lam)
-            util = np.where(packets >= 1, util, -np.inf)
-            better = util > best_u
-            best_u = np.where(better, util, best_u)
-            best_w, best_j = np.where(better, w, best_w), np.where(better, packets, best_j)
-        return np.where(np.isfinite(best_u), best_u, 0.0), best_w, best_j
-
-    def _utility(self, packets: np.ndarray, w: np.ndarray, lam: float):
-        """Utility of planning ``packets`` whole packets on share ``w`` (0 packets: the task is
-        skipped, utility 0), and the share."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = (self.base - self.vn / (packets * self.a0_packet - self.a1)
-                 - self.qc * np.minimum(w, self.inv_k) - lam * w)
-        return np.where(packets >= 1, u, 0.0), w
-
-    def max_price(self) -> float:
-        """A price at which no robot wants any bandwidth: with j >= 1 packets the utility is at
-        most ``V/N a2 - lambda j w_packet``, which is <= 0 once lambda >= V/N a2 / w_packet."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = np.where(np.isfinite(self.base),
-                             self.vn * np.maximum(self.a2, 0.0) / np.maximum(self.w_packet, 1e-30),
-                             0.0)
-        return float(max(np.max(bound), 1e-30)) * 2.0
-
-
-def _least_power(split, w, p_ref, gains, window, *, splits: SplitTable, radio: RadioParams,
-                 delivery: np.ndarray):
-    """Lower each p_ref to the least power that still delivers the planned whole packets
-    (with the margin) on the final share: same surrogate accuracy, less energy. Undoes the SNR
-    grid's coarseness and uses the leftover bandwidth for energy rather than nothing."""
-    k = splits.num_packets[split]
-    bits = splits.payload_bits[split]
-    se_now = ergodic_spectral_efficiency(snr(w, p_ref, gains, radio.noise_psd_w_per_hz),
-                                         radio.decode_snr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        beta_raw = np.where(bits > 0, w * se_now * window * delivery
-                            / np.where(bits > 0, bits, 1.0), 0.0)
-        whole = np.minimum(np.floor(beta_raw * k / DELIVERY_MARGIN + 1e-9), k)
-        need = DELIVERY_MARGIN * whole / np.maximum(k, 1) * bits / (w * window * delivery)
-    gamma = snr_for_spectral_efficiency(np.nan_to_num(need, nan=0.0, posinf=0.0),
-                                        radio.decode_snr)
-    least = gamma * radio.noise_psd_w_per_hz * w / gains * (1.0 + 1e-6)
-    ok = (whole > 0) & (w > 0) & np.isfinite(least)
-    return np.where(ok, np.minimum(p_ref, least), p_ref)
-
-
-_GRID_CACHE: dict[tuple[float, int], np.ndarray] = {}
-
-
-def _cached_grid(radio: RadioParams, points: int) -> np.ndarray:
-    key = (radio.decode_snr_db, points)
-    if key not in _GRID_CACHE:
-        _GRID_CACHE[key] = snr_grid(radio, points)
-    return _GRID_CACHE[key]
-
-
-def _cached_se(gamma: np.ndarray, threshold: float) -> np.ndarray:
-    key = (float(threshold), gamma.size, float(gamma[0]))
-    if key not in _SE_GRID_CACHE:
-        _SE_GRID_CACHE[key] = ergodic_spectral_efficiency(gamma, threshold)
-    return _SE_GRID_CACHE[key]
-
-
-_SE_GRID_CACHE: dict[tuple[float, int, float], np.ndarray] = {}
+            cand = np.full(capacity + 1, -np.inf)
+            cand[u:] = f[: capacity + 1 - u] + utility[i, a]
+            better = cand > new + 1e-12 * np.maximum(np.abs(new), 1e-300)
+            new = np.where(better, cand, new)
+            pick[i, better] = a
+        f = new
+    choice = np.full(n, -1, dtype=int)
+    c = capacity
+    for i in range(n - 1, -1, -1):
+        choice[i] = pick[i, c]
+        if choice[i] >= 0:
+            c -= int(sizes[choice[i]])
+    last = float(f[capacity] - f[capacity - 1]) if capacity >= 1 else 0.0
+    return choice, float(f[capacity]), last
 
 
 def solve_outer(
@@ -369,16 +280,13 @@ def solve_outer(
     allowed: np.ndarray | None = None,
     energy_scale_j: float | None = None,
     snr_points: int = SNR_GRID_POINTS,
-    iterations: int = 14,
-    price_hint: float | None = None,
     delivery: np.ndarray | None = None,
 ) -> OuterSolution:
     """Solve P1.1 for one frame. ``phi`` [S]: planned fraction of the window used (default 1);
     ``allowed`` [S] or [N, S]: splits a policy may choose; ``energy_scale_j``: the energy scale
     of the tie-break price (the budget E_bar; default: the whole model's compute energy);
-    ``price_hint``: last frame's price (warm start: the bisection starts from a bracket around
-    it when that bracket holds); ``delivery`` [N]: measured delivery rates in (0, 1]
-    (``core.delivery``; default 1: no loss beyond the fading outages)."""
+    ``delivery`` [N]: measured delivery rates in (0, 1] (``core.delivery``; default 1: no loss
+    beyond the fading outages)."""
     gains = np.asarray(gains, float)
     queues = np.asarray(queues, float)
     if gains.ndim != 1 or np.any(~np.isfinite(gains)) or np.any(gains <= 0):
@@ -393,57 +301,22 @@ def solve_outer(
     if delivery.shape != gains.shape or np.any(~(delivery > 0) | (delivery > 1)):
         raise ValueError(f"delivery: expected {gains.shape} values in (0, 1], got {delivery}")
     n = gains.size
-    phi = np.ones(splits.n_splits) if phi is None else np.asarray(phi, float)
     scale = float(np.max(splits.compute_j)) if energy_scale_j is None else float(energy_scale_j)
-    floor = energy_price_floor(v, n, scale)
-    gamma = _cached_grid(radio, snr_points)
-    opts = _Options(gains, queues + floor, v, splits, radio=radio, deadline_s=deadline_s,
-                    phi=phi, allowed=allowed, gamma=gamma, bandwidth_hz=bandwidth_hz,
-                    delivery=delivery)
-    unit = radio.granularity_hz
-    usable = np.floor(bandwidth_hz / unit + 1e-9) * unit if unit > 0 else bandwidth_hz
-    lam = 0.0
-    choice, w, total = opts.best(0.0)
-    if total > usable * (1 + 1e-12):
-        hi = opts.max_price()
-        lo = hi * 1e-10
-        steps = iterations
-        if (
-            price_hint
-            and lo < price_hint < hi
-            and opts.best(price_hint * 4.0)[2] <= usable < opts.best(price_hint / 4.0)[2]
-        ):
-            lo, hi, steps = price_hint / 4.0, price_hint * 4.0, max(iterations // 2, 6)
-        choice, w, total = opts.best(hi)
-        for _ in range(steps):
-            mid = np.sqrt(lo * hi)
-            c_mid, w_mid, t_mid = opts.best(mid)
-            if t_mid > usable * (1 + 1e-12):
-                lo = mid
-            else:
-                hi, choice, w, total = mid, c_mid, w_mid, t_mid
-        lam = hi
-    n_g = opts.gamma.size
+    priced = queues + energy_price_floor(v, n, scale)
+    opts = unit_options(gains, priced, v, splits, radio=radio, deadline_s=deadline_s,
+                        bandwidth_hz=bandwidth_hz, phi=phi, allowed=allowed, delivery=delivery,
+                        snr_points=snr_points)
+    choice, _, last = knapsack(opts.utility, opts.zero_utility, opts.sizes,
+                               total_units(radio, bandwidth_hz))
+    rows = np.arange(n)
     tx = choice >= 0
-    run = choice != SKIP
-    split = np.where(tx, opts.s_tx[np.maximum(choice, 0) // n_g], splits.device_index)
-    gamma = opts.gamma[np.maximum(choice, 0) % n_g]
-    p_ref = np.where(tx, gamma * radio.noise_psd_w_per_hz * w / gains, 0.0)
+    a = np.maximum(choice, 0)
+    run = tx | opts.zero_device
+    split = np.where(tx, opts.split[rows, a], splits.device_index)
+    w = np.where(tx, opts.sizes[a] * opts.unit_hz, 0.0)
+    p_ref = np.where(tx, opts.gamma[rows, a] * radio.noise_psd_w_per_hz * w / gains, 0.0)
     p_ref = np.minimum(p_ref, radio.p_max_w)
-    window = np.where(run, opts.window_s[np.arange(n), split], 0.0)
-    if 0 < total < bandwidth_hz:
-        # hand out the leftover at fixed p_ref, except where the lower SNR would push more of
-        # the window below the decoding threshold and deliver fewer whole packets
-        more = w * (bandwidth_hz / total)
-        if unit > 0:  # whole units, none below the plan (it is a multiple of the unit)
-            more = np.maximum(quantize_shares(more, unit, bandwidth_hz), w)
-        before = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,
-                              delivery=delivery)[2]
-        after = plan_outcome(split, more, p_ref, gains, window, splits=splits, radio=radio,
-                             delivery=delivery)[2]
-        w = np.where(after >= before, more, w)
-    p_ref = _least_power(split, w, p_ref, gains, window, splits=splits, radio=radio,
-                         delivery=delivery)
+    window = np.where(run, opts.window_s[rows, split], 0.0)
     acc, energy, beta = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,
                                      phi=phi, delivery=delivery)
     acc, energy = np.where(run, acc, 0.0), np.where(run, energy, 0.0)
@@ -456,6 +329,6 @@ def solve_outer(
         beta=np.where(run, beta, 0.0),
         accuracy=acc,
         energy_j=energy,
-        price=float(lam),
+        price=max(last, 0.0),
         objective=objective(acc, energy, queues, v),
     )

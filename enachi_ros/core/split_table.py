@@ -2,8 +2,10 @@
 
 The profile (docs/DESIGN.md, ``profile.json``) is a list of per-split records; the solver works
 on arrays over splits, so this module flattens it once: robot head time and compute energy (via
-the device model), edge tail time, payload and per-packet bits at the chosen bit width, the
-surrogate coefficients, the calibrated entropy threshold and the expected stop point.
+the device model: the network on the board, a codec option's encoder on one core), edge tail
+time, payload and per-packet bits at the chosen bit width (a codec option: the size a plan
+must carry), the surrogate coefficients, the calibrated entropy threshold and the expected stop
+point.
 Only calibration-side numbers are used here (never the test-set columns): the scheduler must not
 know the test outcomes the simulator replays.
 """
@@ -14,8 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from enachi_ros.core.artifact import SPLIT_KINDS, check_split_order
-from enachi_ros.core.energy import compute_energy_j, head_time_s, tail_time_s
+from enachi_ros.core.artifact import CODEC_KIND, SPLIT_KINDS, check_split_order
+from enachi_ros.core.energy import (
+    codec_energy_j,
+    codec_time_s,
+    compute_energy_j,
+    head_time_s,
+    tail_time_s,
+)
 from enachi_ros.core.params import DeviceParams
 from enachi_ros.core.surrogate import check_surrogate, fit_surrogate
 
@@ -71,6 +79,9 @@ class SplitTable:
     mean_packets_grid: tuple[np.ndarray, ...] = field(repr=False)  # mean packets at each
     bits: int = 8
     surrogate_source: tuple[str, ...] = ()  # per split: 'profile', 'refit' or 'endpoints'
+    codec_format: tuple[str, ...] = ()  # per split: 'jpeg' / 'webp' for codec options, else ''
+    max_payload_bytes: int = 1024  # the largest packet (a codec frame is cut into these)
+    codec_quality: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
     @property
     def n_splits(self) -> int:
@@ -87,8 +98,31 @@ class SplitTable:
 
     @property
     def network(self) -> np.ndarray:
-        """True for cuts of the network (everything but extra options such as edge_jpeg)."""
-        return np.array([k != "edge_jpeg" for k in self.kinds])
+        """True for cuts of the network (everything but the codec options)."""
+        return np.array([k != CODEC_KIND for k in self.kinds])
+
+    @property
+    def codec(self) -> np.ndarray:
+        """True for the codec options (the frame compressed by JPEG or WebP)."""
+        return ~self.network
+
+    @property
+    def all_or_nothing(self) -> np.ndarray:
+        """True where the edge can only use the whole payload (a codec frame)."""
+        return self.codec
+
+    def frame_packet_bits(self, frame_bytes: np.ndarray) -> np.ndarray:
+        """``[B, K]`` bits per packet of codec frames of ``frame_bytes`` each, cut into packets
+        of ``max_payload_bytes`` (zero padded to the longest)."""
+        size = np.asarray(frame_bytes, np.int64)
+        k = max(1, int(np.ceil(size.max(initial=0) / self.max_payload_bytes)))
+        start = np.arange(k)[None, :] * self.max_payload_bytes
+        return 8.0 * np.clip(size[:, None] - start, 0, self.max_payload_bytes)
+
+    def codec_options(self, formats: tuple[str, ...] | None = None) -> np.ndarray:
+        """Indices of the codec options, of ``formats`` only when given."""
+        return np.array([i for i, f in enumerate(self.codec_format)
+                         if f and (formats is None or f in formats)], dtype=int)
 
     def index_of_kind(self, kind: str) -> int:
         """The first split of ``kind`` (ValueError naming the artifact's kinds if none)."""
@@ -165,14 +199,21 @@ class SplitTable:
         head_lat = np.array([float(s["head_latency_s"]) for s in splits])
         tail_lat = np.array([float(s["tail_latency_s"]) for s in splits])
         tx = np.array([k != "device_only" for k in kinds])
+        codec = np.array([k == CODEC_KIND for k in kinds])
+        fmts = tuple(str(s.get("codec", {}).get("format", "")) if k == CODEC_KIND else ""
+                     for s, k in zip(splits, kinds, strict=True))
+        if any(k == CODEC_KIND and not f for k, f in zip(kinds, fmts, strict=True)):
+            raise ValueError("profile: every edge_codec option needs codec.format")
+        quality = np.array([int(s.get("codec", {}).get("quality", 0)) for s in splits])
         tx_names = [n for n, t in zip(names, tx, strict=True) if t]
         check_surrogate(np.array(a0)[tx], np.array(a1)[tx], tx_names)  # holds after refits
         return cls(
             names=names,
             kinds=kinds,
-            head_s=head_time_s(head_lat, device),
+            head_s=np.where(codec, codec_time_s(head_lat, device), head_time_s(head_lat, device)),
             tail_s=np.where(tx, tail_time_s(tail_lat, device), 0.0),
-            compute_j=compute_energy_j(head_lat, device),
+            compute_j=np.where(codec, codec_energy_j(head_lat, device),
+                               compute_energy_j(head_lat, device)),
             payload_bits=packet_bits.sum(axis=1),
             packet_bits=packet_bits,
             num_packets=np.array([len(p) for p in packet_lists]),
@@ -185,4 +226,7 @@ class SplitTable:
             mean_packets_grid=tuple(means),
             bits=bits,
             surrogate_source=tuple(sources),
+            codec_format=fmts,
+            codec_quality=quality,
+            max_payload_bytes=int(profile.get("max_payload_bytes", 1024)),
         )

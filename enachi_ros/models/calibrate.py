@@ -125,7 +125,7 @@ def _curve(out: Outcomes) -> dict[str, list[float]]:
             "accuracy": out.accuracy().tolist()}
 
 
-def _traces(outcomes: list[Outcomes], data: EvalData) -> Traces:
+def _traces(outcomes: list[Outcomes], data: EvalData, frame_bytes: np.ndarray) -> Traces:
     k1 = max(o.pred.shape[1] for o in outcomes)
 
     def stack(attr: str) -> np.ndarray:
@@ -140,7 +140,7 @@ def _traces(outcomes: list[Outcomes], data: EvalData) -> Traces:
         sample_index=data.test_index.astype(np.int32), labels=data.test_y.astype(np.int16),
         num_packets=np.asarray([o.pred.shape[1] - 1 for o in outcomes], dtype=np.int16),
         correct=stack("correct"), entropy=stack("entropy").astype(np.float16),
-        pred=stack("pred").astype(np.int16),
+        pred=stack("pred").astype(np.int16), frame_bytes=frame_bytes.astype(np.int32),
     )
 
 
@@ -253,16 +253,21 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         log(f"split {point.index} {point.name}: K={len(layouts)}, test accuracy full "
             f"{acc_test[-1]:.4f}, surrogate rmse {sur['rmse']:.4f}, theta {thresholds['chosen']}")
     full_acc = float(test_outcomes[-1].accuracy()[0])
-    if options.jpeg_quality is not None and model.input_shape[0] == 3:
-        from enachi_ros.models.jpeg import jpeg_split
+    frame_bytes = [np.zeros(len(data.test_y), np.int32) for _ in splits]
+    if options.codecs and model.input_shape[0] == 3:
+        from enachi_ros.models.codecs import codec_split
 
-        entry, test = jpeg_split(model, data, options, len(splits), means[0],
-                                 full_tail=compute[0])
-        splits.append(entry)
-        test_outcomes.append(test)
-        log(f"edge_jpeg (quality {options.jpeg_quality}): {entry['jpeg']['payload_bytes_mean']} "
-            f"bytes on average in {len(test.k) - 1} packets, test accuracy "
-            f"{entry['jpeg']['accuracy_test']:.4f}")
+        for fmt in options.codecs:
+            for quality in options.codec_qualities:
+                entry, test, sizes = codec_split(model, data, options, len(splits), means[0],
+                                                 fmt, quality, full_tail=compute[0])
+                splits.append(entry)
+                test_outcomes.append(test)
+                frame_bytes.append(sizes.astype(np.int32))
+                c = entry["codec"]
+                log(f"{entry['name']}: {c['bytes_mean_test']:.0f} bytes per test frame on "
+                    f"average (planned {c['planned_bytes']}), test accuracy "
+                    f"{c['accuracy_test']:.4f}, encode {1e3 * c['encode_s']:.2f} ms")
     weights_path = (options.weights or default_asset_dir(options.model) / "checkpoint.pt")
     profile = {
         "schema_version": SCHEMA_VERSION, "model": options.model,
@@ -280,7 +285,7 @@ def calibrate(options: CalibrateOptions, log=print) -> tuple[dict, Traces]:
         "importance_method": best, "importance_comparison": comparison,
         "splits": splits,
     }
-    return profile, _traces(test_outcomes, data)
+    return profile, _traces(test_outcomes, data, np.stack(frame_bytes))
 
 
 def reprofile(options: CalibrateOptions, folder: Path) -> None:

@@ -43,7 +43,9 @@ class CalibrateOptions:
     k_points: int | None = None
     compare_samples: int | None = None
     calibration_samples: int | None = None
-    jpeg_quality: int | None = None  # add the edge_jpeg option at this quality (RGB models)
+    # codec options (RGB models): each format at each quality (models/codecs.py); None: none
+    codecs: tuple[str, ...] | None = None
+    codec_qualities: tuple[int, ...] | None = None
 
 
 # Per-model defaults for what a whole calibration must fit in (an hour on 2 cores). lite0_frames:
@@ -53,7 +55,8 @@ class CalibrateOptions:
 MODEL_DEFAULTS: dict[str, dict] = {
     "lite0_frames": {"samples": 2000, "calibration_samples": 500, "k_points": 9,
                      "compare_samples": 150, "methods": ("natural", "variance"),
-                     "jpeg_quality": 95},
+                     "codecs": ("jpeg", "webp"),
+                     "codec_qualities": (10, 20, 30, 40, 50, 60, 70, 80, 90, 95)},
 }
 
 

@@ -129,11 +129,17 @@ def eval_batch(images: torch.Tensor, values: int = 1 << 20, most: int = 500) -> 
     return max(1, min(most, values // per_sample))
 
 
+FIRST_KS = 4  # every k up to this one is measured: the first packets decide a partial answer
+
+
 def k_grid(k_max: int, points: int = 17) -> np.ndarray:
-    """All of 0..K when small, else ``points`` evenly spread values (always 0 and K)."""
+    """All of 0..K when small, else ``points`` evenly spread values (always 0 and K) and every
+    k from 0 to ``FIRST_KS``: a task that holds a few packets is read at what it holds, not at
+    k = 0 (the accuracy rises fastest over the first packets)."""
     if k_max + 1 <= points:
         return np.arange(k_max + 1)
-    return np.unique(np.linspace(0, k_max, points).round().astype(np.int64))
+    spread = np.linspace(0, k_max, points).round().astype(np.int64)
+    return np.unique(np.concatenate([spread, np.arange(min(FIRST_KS, k_max) + 1)]))
 
 
 @torch.no_grad()

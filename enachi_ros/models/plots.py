@@ -15,7 +15,8 @@ from enachi_ros.core.surrogate import surrogate_accuracy
 
 
 def _partial_splits(profile: dict) -> list[dict]:
-    return [s for s in profile["splits"] if s["kind"] != "device_only"]
+    """The cuts that send partial features (codec options have a plot of their own)."""
+    return [s for s in profile["splits"] if s["kind"] not in ("device_only", "edge_codec")]
 
 
 def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
@@ -36,12 +37,9 @@ def plot_accuracy_vs_fraction(profile: dict, path: Path) -> None:
         curve = s["accuracy_vs_fraction"]
         sur = s["surrogate"]
         partial += curve["accuracy_test"][1:] + curve["accuracy_calib"][1:]
-        # edge_jpeg decodes only when every packet arrived: a step at fraction 1, not a ramp
-        jpeg = s["kind"] == "edge_jpeg"
-        name = f"{s['name']} (all or nothing)" if jpeg else f"{s['name']} (K={len(s['packets'])})"
+        name = f"{s['name']} (K={len(s['packets'])})"
         for ax in axes:
-            line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3, label=name,
-                            drawstyle="steps-post" if jpeg else "default")
+            line, = ax.plot(curve["fraction"], curve["accuracy_test"], "o-", ms=3, label=name)
             ax.plot(curve["fraction"], curve["accuracy_calib"], "x", color=line.get_color(),
                     ms=4)
             if len(curve["fraction"]) > 2:
@@ -80,12 +78,42 @@ def _multi(profile: dict, path: Path, title: str, curves_of) -> None:
     plt.close(fig)
 
 
+def plot_codecs(profile: dict, path: Path) -> None:
+    """Held-out accuracy against the mean encoded size of each codec option, beside the
+    full-feature size and accuracy of every cut (what a split must beat: SC2's question)."""
+    codecs = [s for s in profile["splits"] if s["kind"] == "edge_codec"]
+    if not codecs:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for fmt in sorted({s["codec"]["format"] for s in codecs}):
+        pts = sorted((s["codec"]["bytes_mean_test"], s["codec"]["accuracy_test"],
+                      s["codec"]["quality"]) for s in codecs if s["codec"]["format"] == fmt)
+        xs, ys, qs = zip(*pts, strict=True)
+        ax.plot(xs, ys, "o-", ms=4, label=f"{fmt} (quality {min(qs)}-{max(qs)})")
+    bits = str(profile["bits_default"])
+    for s in _partial_splits(profile):
+        acc = s["accuracy_vs_fraction"]["accuracy_test"][-1]
+        ax.plot(s["bits"][bits]["payload_bytes"], acc, "s", ms=5, color="0.4")
+        ax.annotate(s["name"], (s["bits"][bits]["payload_bytes"], acc), fontsize=7,
+                    xytext=(3, -9), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("bytes per frame (codec: mean over the held-out frames; cut: all packets)")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title(f"{profile['model']}: codec options vs {bits}-bit features")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def save_plots(profile: dict[str, Any], folder: Path, options: Any = None) -> list[Path]:
-    """Write the three plots of issue 3 into ``folder``; returns their paths."""
+    """Write the calibration plots into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "accuracy_vs_fraction.png", folder / "importance_vs_channel_order.png",
-             folder / "mean_fill_vs_zero_fill.png"]
+             folder / "mean_fill_vs_zero_fill.png", folder / "codecs_vs_features.png"]
     plot_accuracy_vs_fraction(profile, paths[0])
+    plot_codecs(profile, paths[3])
     comparison = profile.get("importance_comparison", {})
     chosen = profile.get("importance_method")
     _multi(profile, paths[1],

@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 import torch
 
-from enachi_ros.core.artifact import load_artifact
+from enachi_ros.core.artifact import CODEC_KIND, load_artifact
 from enachi_ros.core.packets import plan_packets
 from enachi_ros.models.calibration_setup import CalibrateOptions, load_data, with_model_defaults
 from enachi_ros.models.evaluation import progressive_outcomes
@@ -48,13 +48,16 @@ def verify(options: CalibrateOptions) -> int:
         problems.append("labels/targets differ from the committed traces")
     mismatches = total = 0
     for sp in art.splits:
-        if sp.kind == "edge_jpeg":
-            from enachi_ros.models.jpeg import jpeg_outcomes
+        if sp.kind == CODEC_KIND:
+            from enachi_ros.models.codecs import codec_outcomes
 
-            k = len(sp.packet_bytes(art.bits_default))
-            out, _ = jpeg_outcomes(model, data.test_x, data.test_y,
-                                   quality=int(sp.raw["jpeg"]["quality"]), packets=k)
-            pred_bad = out.pred != tr.pred[sp.index, rows, :k + 1]
+            c = sp.raw["codec"]
+            out, sizes = codec_outcomes(model, data.test_x, data.test_y, c["format"],
+                                        int(c["quality"]), art.profile["max_payload_bytes"])
+            pred_bad = out.pred[:, 1] != tr.pred[sp.index, rows, 1]
+            if tr.frame_bytes is not None and not np.array_equal(
+                    sizes, tr.frame_bytes[sp.index, rows]):
+                problems.append(f"split {sp.name}: encoded frame sizes differ from the traces")
             mismatches += int(pred_bad.sum())
             total += pred_bad.size
             print(f"split {sp.index} {sp.name}: {int(pred_bad.sum())} prediction mismatches of "

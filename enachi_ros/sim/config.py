@@ -20,6 +20,7 @@ from enachi_ros.core.params import (
     RadioParams,
 )
 from enachi_ros.core.policies import POLICY_NAMES
+from enachi_ros.core.radio_power import RadioPower
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
 PROFILE_SECTIONS = ("radio", "channel", "device", "robots")
@@ -56,16 +57,42 @@ class RadioConfig(_Strict):
     noise_figure_db: float = Field(10.0, ge=0, le=30)
     slot_s: float = Field(1e-3, gt=0, le=0.1)
     p_max_w: float = Field(0.2, gt=0, le=10)
+    # the Shannon model's decoding threshold; an MCS table has its own (core.rates)
     decode_snr_db: float = Field(3.0, ge=-10, le=40)
     residual_loss: float = Field(0.0, ge=0, lt=1)
     feedback_s: float = Field(1e-3, ge=0)
     granularity_hz: float = Field(0.0, ge=0)  # RU / PRB width; 0: continuous shares
+    rate_model: Literal["shannon", "wifi6", "nr"] = "shannon"
+    mac_efficiency: float = Field(1.0, gt=0, le=1)
+    spatial_streams: int = Field(1, ge=1, le=8)
+    # what the radio draws (core.radio_power; defaults: a Wi-Fi 6 client)
+    tx_circuit_w: float = Field(RadioPower.tx_circuit_w, ge=0, le=100)
+    pa_efficiency: float = Field(RadioPower.pa_efficiency, gt=0, le=1)
+    listen_w: float = Field(RadioPower.listen_w, ge=0, le=100)
+    sleep_w: float = Field(RadioPower.sleep_w, ge=0, le=100)
+    listen_mode: Literal["twt", "always"] = "twt"
+    twt_wake_s: float = Field(RadioPower.twt_wake_s, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _threshold(self) -> RadioConfig:
+        if self.rate_model != "shannon" and "decode_snr_db" in self.model_fields_set:
+            raise ValueError(f"decode_snr_db: only the shannon rate model reads it; the "
+                             f"{self.rate_model} MCS table sets the outage SNR (leave it out)")
+        return self
+
+    def power(self) -> RadioPower:
+        return RadioPower(self.tx_circuit_w, self.pa_efficiency, self.listen_w, self.sleep_w,
+                          self.listen_mode, self.twt_wake_s)
 
     def params(self) -> RadioParams:
         psd = 10 ** ((BOLTZMANN_DBM_PER_HZ + self.noise_figure_db - 30.0) / 10.0)
-        return RadioParams(self.bandwidth_hz, psd, self.slot_s, self.p_max_w,
-                           self.decode_snr_db, self.residual_loss, self.feedback_s,
-                           self.granularity_hz)
+        try:
+            return RadioParams(self.bandwidth_hz, psd, self.slot_s, self.p_max_w,
+                               self.decode_snr_db, self.residual_loss, self.feedback_s,
+                               self.granularity_hz, self.rate_model, self.mac_efficiency,
+                               self.spatial_streams, self.power())
+        except ValueError as exc:
+            raise ValueError(f"radio.{exc}") from None
 
 
 class ChannelConfig(_Strict):
@@ -95,9 +122,13 @@ class DeviceConfig(_Strict):
     device_slowdown: float = Field(10.0, gt=0)
     device_active_power_w: float = Field(3.0, ge=0)
     edge_speedup: float = Field(1.0, gt=0)
+    cpu_slowdown: float = Field(10.0, gt=0)  # one robot core vs one core here (codecs)
+    cpu_core_power_w: float = Field(1.0, ge=0)  # one core active, above idle
+    idle_power_w: float = Field(3.0, ge=0)  # the robot's base, reported beside its energy
 
     def params(self) -> DeviceParams:
-        return DeviceParams(self.device_slowdown, self.device_active_power_w, self.edge_speedup)
+        return DeviceParams(self.device_slowdown, self.device_active_power_w, self.edge_speedup,
+                            self.cpu_slowdown, self.cpu_core_power_w, self.idle_power_w)
 
 
 class SweepConfig(_Strict):

@@ -39,11 +39,13 @@ from enachi_ros.core.channel import (
 )
 from enachi_ros.core.deadline import feasible
 from enachi_ros.core.delivery import DeliveryEstimator, report_loss_rate
+from enachi_ros.core.energy import base_power_w
 from enachi_ros.core.link import EmulatedLink, Uplink
 from enachi_ros.core.policies import Decisions, FrameState, Hindsight, Policy, make_policy
 from enachi_ros.core.progressive import EdgeBuffer, random_send_order
 from enachi_ros.core.queues import VirtualQueues
 from enachi_ros.core.scoring import summarize, task_correct, task_status
+from enachi_ros.core.solver import result_wait_s
 from enachi_ros.core.split_table import SplitTable
 from enachi_ros.sim.config import ExperimentConfig
 from enachi_ros.sim.synthetic import write_synthetic_artifact
@@ -79,12 +81,14 @@ class TaskOutcomes:
     status: np.ndarray
     split: np.ndarray
     correct: np.ndarray
-    energy_j: np.ndarray
+    energy_j: np.ndarray  # compute + radio, above the robot's base (idle board, dozing radio)
     met: np.ndarray
     bytes_sent: np.ndarray
     early_stop: np.ndarray
     packets: np.ndarray
     loss_rate: np.ndarray  # packets lost / sent, as the robot's channel report says
+    transmit_j: np.ndarray  # the radio while it transmits
+    listen_j: np.ndarray  # the radio awake without transmitting (window slots, the result)
 
 
 def run_slots(
@@ -110,22 +114,32 @@ def run_slots(
     importance = cat("importance_order")
     gains = np.tile(slot_gains, (n_pol, 1))
     sample = np.tile(samples, n_pol)
-    k_tot = splits.num_packets[split]
+    bits = splits.packet_bits[split]
+    codec = splits.codec[split] & run
+    if codec.any():  # every codec frame costs its own size
+        if traces.frame_bytes is None:
+            raise ValueError("traces: codec options need frame_bytes (recalibrate the model)")
+        frame = splits.frame_packet_bits(traces.frame_bytes[split[codec], sample[codec]])
+        width = max(bits.shape[1], frame.shape[1])
+        bits = np.pad(bits, ((0, 0), (0, width - bits.shape[1])))
+        bits[codec] = np.pad(frame, ((0, 0), (0, width - frame.shape[1])))
+    k_tot = (bits > 0).sum(axis=1)
     target = np.concatenate([
         d.stop_at_packets if d.stop_at_packets is not None else np.full(n, -1) for d in decs
     ])
-    k_max = splits.packet_bits.shape[1]
+    k_max = bits.shape[1]
     order = None
     if not importance.all():
         shuffled = random_send_order(np.tile(orders, (n_pol, 1)), k_tot)
         order = np.where(importance[:, None], np.arange(k_max)[None, :], shuffled)
     link = EmulatedLink(radio, draws=loss_draws)
-    uplink = Uplink(splits.packet_bits[split], gains, slots, w, cat("p_ref"), np.tile(h_est, n_pol),
+    uplink = Uplink(bits, gains, slots, w, cat("p_ref"), np.tile(h_est, n_pol),
                     [d.power_law for d in decs for _ in range(n)], radio, link,
                     feedback_delay=cat("feedback_delay_slots"), send_order=order,
-                    decode_skip=np.repeat([bool(d.decode_skip) for d in decs], n))
+                    decode_skip=np.repeat([bool(d.decode_skip) for d in decs], n),
+                    result_wait_s=result_wait_s(splits.tail_s[split], radio))
     edge = EdgeBuffer(split.size, k_max)
-    energy = np.where(run, splits.compute_j[split], 0.0)
+    compute = np.where(run, splits.compute_j[split], 0.0)
     stopped = np.zeros(split.size, bool)
     k_stop = np.zeros(split.size, int)
     k_prev = np.zeros(split.size, int)
@@ -133,7 +147,6 @@ def run_slots(
         if uplink.done.all():
             break
         step = uplink.step()
-        energy += step.energy_j
         edge.receive(step.delivered)
         k = edge.prefix()
         answer = edge_answer(received=k, total=k_tot, entropy=traces.entropy[split, sample, k],
@@ -145,6 +158,8 @@ def run_slots(
         stopped |= stop
         uplink.stop(stop)
         k_prev = k
+    uplink.finish(stopped)  # the others wait for their result
+    energy = compute + uplink.energy_j
     tx = splits.transmits[split]
     k_final = np.where(stopped, k_stop, edge.prefix())
     # what the edge held when it answered: everything received by the STOP or the window end
@@ -158,7 +173,8 @@ def run_slots(
     early = stopped & progressive & (k_final < k_tot)  # stopped before the last packet
     return TaskOutcomes(status, np.where(run, split, -1), correct, energy, met,
                         uplink.bits_sent / 8.0, early, k_final,
-                        report_loss_rate(uplink.packets_lost, uplink.packets_sent))
+                        report_loss_rate(uplink.packets_lost, uplink.packets_sent),
+                        uplink.transmit_j.copy(), uplink.listen_j.copy())
 
 
 @dataclass
@@ -168,7 +184,10 @@ class PolicyStats:
     queues: VirtualQueues
     split_names: tuple[str, ...]
     delivery: DeliveryEstimator | None = None  # what the policy measured of its own link
+    base_j: float = 0.0  # per robot and frame: idle board and dozing radio (not controlled)
     energy: float = 0.0
+    transmit: float = 0.0
+    listen: float = 0.0
     bytes: float = 0.0
     early: float = 0.0
     packets: float = 0.0
@@ -190,6 +209,8 @@ class PolicyStats:
         self.correct.append(o.correct)
         self.met.append(o.met)
         self.energy += o.energy_j.sum()
+        self.transmit += o.transmit_j.sum()
+        self.listen += o.listen_j.sum()
         self.bytes += o.bytes_sent.sum()
         self.early += o.early_stop.sum()
         self.packets += o.packets.sum()
@@ -211,6 +232,13 @@ class PolicyStats:
             **scored,
             "split_share": share,  # fraction of all tasks run at each split (rest: skipped)
             "energy_per_task_j": self.energy / t,
+            "transmit_per_task_j": self.transmit / t,
+            "listen_per_task_j": self.listen / t,
+            "compute_per_task_j": (self.energy - self.transmit - self.listen) / t,
+            # what every robot draws anyway, and the share of its energy the policy controls
+            "base_per_task_j": self.base_j,
+            "controlled_share": self.energy / t / (self.energy / t + self.base_j)
+            if self.energy + self.base_j > 0 else 0.0,
             "bytes_per_task": self.bytes / t,
             "energy_vs_budget": float(ratio.mean()),
             "energy_vs_budget_max": float(ratio.max()),
@@ -246,8 +274,9 @@ def run_point(
     budgets = np.full(n, cfg.robots.budget_j)
     policies: list[Policy] = [make_policy(p, cfg.effective_v, cfg.theta, cfg.fixed_split)
                               for p in cfg.policies]
+    base = base_power_w(cfg.device.params(), radio.power.sleep_w) * period
     stats = {p.name: PolicyStats(VirtualQueues(budgets), splits.names,
-                                 DeliveryEstimator(n)) for p in policies}
+                                 DeliveryEstimator(n), base) for p in policies}
     k_max = splits.packet_bits.shape[1]
     n_samples = traces.correct.shape[1]
     h_est = None

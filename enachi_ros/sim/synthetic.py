@@ -30,9 +30,11 @@ _SPLITS = (
     ("stage3", "intermediate", [128, 4, 4], 1.0e-3, 0.2e-3, _coeffs(-0.3)),
     ("pool", "intermediate", [128, 1, 1], 1.15e-3, 0.02e-3, _coeffs(-0.25)),
     ("device_only", "device_only", [], 1.2e-3, 0.0, None),
-    ("edge_jpeg", "edge_jpeg", [1, 28, 28], 0.05e-3, 1.25e-3, None),  # all-or-nothing
+    ("jpeg_q50", "edge_codec", [1, 28, 28], 0.05e-3, 1.25e-3, None),  # all-or-nothing
+    ("webp_q50", "edge_codec", [1, 28, 28], 0.4e-3, 1.25e-3, None),
 )
-JPEG_BYTES, JPEG_ACCURACY = 360, 0.905
+# codec options: mean bytes per frame, accuracy on the decoded frames; every frame's size varies
+CODECS = {"jpeg_q50": (360, 0.905), "webp_q50": (250, 0.90)}
 MAX_PAYLOAD, MIN_PACKETS = 1024, 8
 
 
@@ -70,16 +72,21 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
     rng = np.random.default_rng(seed)
     difficulty = rng.random(n_samples)
     labels = rng.integers(0, 10, n_samples)
-    splits, correct_l, entropy_l = [], [], []
+    splits, correct_l, entropy_l, frame_l = [], [], [], []
     k_max = max(len(_packets(s[2], 8)) for s in _SPLITS)
     for i, (name, kind, shape, head, tail, coeffs) in enumerate(_SPLITS):
-        jpeg = kind == "edge_jpeg"
-        pk = {str(b): [JPEG_BYTES] if jpeg else _packets(shape, b) for b in (8, 4, 2)}
+        jpeg = kind == "edge_codec"
+        mean_bytes, codec_acc = CODECS.get(name, (0, 0.0))
+        sizes = (np.random.default_rng([seed, i]).uniform(0.6, 1.4, n_samples) * mean_bytes
+                 ).astype(np.int32) if jpeg else np.zeros(n_samples, np.int32)
+        frame_l.append(sizes)
+        planned = int(np.percentile(sizes, 95)) if jpeg else 0
+        pk = {str(b): [planned] if jpeg else _packets(shape, b) for b in (8, 4, 2)}
         k = len(pk["8"])
         ks = np.arange(k + 1)
         frac = ks / max(k, 1)
         acc = (_curve(coeffs, frac) if coeffs else
-               np.array([0.0, JPEG_ACCURACY]) if jpeg else np.array([0.915]))
+               np.array([0.0, codec_acc]) if jpeg else np.array([0.915]))
         cur = np.minimum.accumulate(acc[::-1])[::-1] if coeffs else acc
         kk = np.minimum(np.arange(k_max + 1), k)
         level = cur[kk] if coeffs or jpeg else np.full(k_max + 1, acc[0])
@@ -104,7 +111,8 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
             "surrogate": {"a0": (coeffs or (1.0,))[0], "a1": (coeffs or (0, -1.0))[1],
                           "a2": coeffs[2] if coeffs else float(acc[-1]) + 1.0, "rmse": 0.0,
                           "fit_on": "calibration"},
-            **({"jpeg": {"quality": 95, "payload_bytes_mean": JPEG_BYTES}} if jpeg else {}),
+            **({"codec": {"format": name.split("_")[0], "quality": 50, "planned_bytes": planned,
+                          "bytes_mean_test": float(sizes.mean())}} if jpeg else {}),
             "entropy_thresholds": {"theta": theta if k else [],
                                    "accuracy": [float(acc[-1])] * len(theta) if k else [],
                                    "mean_packets": mean_k if k else [],
@@ -123,8 +131,9 @@ def write_synthetic_artifact(out: str | Path, n_samples: int = 1000, seed: int =
         out / "traces.npz",
         sample_index=np.arange(n_samples, dtype=np.int32),
         labels=labels.astype(np.int16),
-        num_packets=np.array([1 if s[1] == "edge_jpeg" else len(_packets(s[2], 8))
+        num_packets=np.array([1 if s[1] == "edge_codec" else len(_packets(s[2], 8))
                               for s in _SPLITS], dtype=np.int16),
+        frame_bytes=np.stack(frame_l),
         correct=np.stack(correct_l),
         entropy=np.stack(entropy_l),
         pred=np.where(np.stack(correct_l), labels[None, :, None], (labels[None, :, None] + 1) % 10)

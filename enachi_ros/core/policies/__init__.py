@@ -10,10 +10,11 @@ Policies (ENACHI.md section 6): ``enachi`` and its ablations, each removing one 
 (``enachi_no_tracking``: constant power instead of reference tracking; ``enachi_no_skip``: the
 tracking law transmits into undecodable slots; ``enachi_no_stop``; ``enachi_no_importance``;
 ``enachi_pacing``: budget pacing instead of tracking; ``enachi_stop_aware``: the stop-aware
-energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` (the
-JPEG-compressed frame), ``neurosurgeon`` and ``progressive_fixed``, and the hindsight
-``oracle``. ENACHI, its ablations, task_dpp, the oracle, Neurosurgeon and the fixed split
-choose among the cuts of the network; only ``edge_jpeg`` sends the JPEG option.
+energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` and ``edge_webp``
+(the frame compressed by JPEG or WebP at a quality tuned to the robot's channel, budget and
+deadline), ``neurosurgeon`` and ``progressive_fixed``, and the hindsight ``oracle``. ENACHI,
+its ablations, task_dpp, the oracle, Neurosurgeon and the fixed split choose among the cuts of
+the network; ``enachi_codec`` is ENACHI with the codec options beside the cuts.
 
 Equal energy [ENACHI.md section 6]: every policy runs under the same long-term budget E_bar.
 ENACHI, its ablations, task_dpp and the oracle plan against virtual queues of their own; each
@@ -30,7 +31,7 @@ from __future__ import annotations
 from enachi_ros.core.policies.baselines import (
     Budgeted,
     DeviceOnly,
-    EdgeJpeg,
+    EdgeCodec,
     EdgeOnly,
     Neurosurgeon,
     ProgressiveFixed,
@@ -41,12 +42,13 @@ from enachi_ros.core.policies.interface import Decisions, FrameState, Hindsight,
 from enachi_ros.core.policies.oracle import Oracle
 
 BASELINES = ("progressive_fixed", "neurosurgeon", "edge_only", "device_only")
-JPEG_BASELINES = ("edge_jpeg",)  # need an artifact with an edge_jpeg option
+CODEC_BASELINES = ("edge_jpeg", "edge_webp")  # need an artifact with codec options
+CODEC_POLICIES = (*CODEC_BASELINES, "enachi_codec")
 ABLATIONS = ("enachi_no_tracking", "enachi_no_skip", "enachi_no_stop", "enachi_no_importance",
              "enachi_pacing", "enachi_stop_aware")
-UNBUDGETED = tuple(f"{b}_unbudgeted" for b in (*BASELINES, *JPEG_BASELINES))
-POLICY_NAMES = ("enachi", *ABLATIONS, "task_dpp", *BASELINES, *JPEG_BASELINES, *UNBUDGETED,
-                "oracle")
+UNBUDGETED = tuple(f"{b}_unbudgeted" for b in (*BASELINES, *CODEC_BASELINES))
+POLICY_NAMES = ("enachi", "enachi_codec", *ABLATIONS, "task_dpp", *BASELINES, *CODEC_BASELINES,
+                *UNBUDGETED, "oracle")
 
 
 def make_policy(name: str, v: float = 1.0, theta: float | None = None,
@@ -57,11 +59,13 @@ def make_policy(name: str, v: float = 1.0, theta: float | None = None,
         "progressive_fixed": lambda: ProgressiveFixed(fixed_split, theta),
         "neurosurgeon": Neurosurgeon,
         "edge_only": EdgeOnly,
-        "edge_jpeg": EdgeJpeg,
+        "edge_jpeg": lambda: EdgeCodec(("jpeg",), "edge_jpeg"),
+        "edge_webp": lambda: EdgeCodec(("webp",), "edge_webp"),
         "device_only": DeviceOnly,
     }
     table = {
         "enachi": lambda: Enachi(v, theta=theta),
+        "enachi_codec": lambda: Enachi(v, theta=theta, codecs=True, name=name),
         "enachi_no_tracking": lambda: Enachi(v, inner="constant", theta=theta, name=name),
         "enachi_no_skip": lambda: Enachi(v, decode_skip=False, theta=theta, name=name),
         "enachi_no_stop": lambda: Enachi(v, early_stop=False, name=name),
@@ -82,7 +86,8 @@ def make_policy(name: str, v: float = 1.0, theta: float | None = None,
     return policy
 
 
-__all__ = ["ABLATIONS", "BASELINES", "JPEG_BASELINES", "POLICY_NAMES", "UNBUDGETED", "Budgeted",
-           "Decisions", "DeviceOnly", "EdgeJpeg", "EdgeOnly", "Enachi", "FrameState", "Hindsight",
+__all__ = ["ABLATIONS", "BASELINES", "CODEC_BASELINES", "CODEC_POLICIES", "POLICY_NAMES",
+           "UNBUDGETED", "Budgeted",
+           "Decisions", "DeviceOnly", "EdgeCodec", "EdgeOnly", "Enachi", "FrameState", "Hindsight",
            "Neurosurgeon", "Oracle", "Policy", "ProgressiveFixed", "TaskDpp",
            "full_transmission_latency", "make_policy"]

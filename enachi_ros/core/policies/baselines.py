@@ -1,12 +1,12 @@
-"""The practitioners' baselines (device-only, raw and JPEG offloading, Neurosurgeon, the
-fixed-split progressive sender) and ``Budgeted``, the drift-plus-penalty gate that holds each
-to the same long-term energy budget as ENACHI (ENACHI.md section 6)."""
+"""The practitioners' baselines (device-only, raw offloading, JPEG and WebP offloading at a
+tuned quality, Neurosurgeon, the fixed-split progressive sender) and ``Budgeted``, the
+drift-plus-penalty gate that holds each to the same long-term energy budget as ENACHI
+(ENACHI.md section 6)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
 from enachi_ros.core.deadline import feasible, window_slots
 from enachi_ros.core.policies.interface import (
     EXPECTED_RATE,
@@ -15,7 +15,9 @@ from enachi_ros.core.policies.interface import (
     Policy,
     make_decisions,
 )
+from enachi_ros.core.rates import expected_rate_bps, snr
 from enachi_ros.core.solver import energy_price_floor, plan_outcome
+from enachi_ros.core.units import quantize_shares
 
 
 class DeviceOnly(Policy):
@@ -45,13 +47,53 @@ class EdgeOnly(Policy):
                           progressive=False, partial_ok=False, margin=EXPECTED_RATE)
 
 
-class EdgeJpeg(EdgeOnly):
-    """What practitioners do (image_transport's compressed transport): send the JPEG-compressed
-    frame at p_max on an equal share; the edge decodes it only once every packet arrived.
-    Needs an artifact with an ``edge_jpeg`` option (``enachi calibrate`` of camera models)."""
+class EdgeCodec(Policy):
+    """What practitioners do (image_transport's compressed transport), tuned: send the frame
+    encoded by an image codec at p_max on an equal share; the edge decodes it only once every
+    packet arrived. The quality is picked per robot and frame by a rule fixed on calibration
+    data that uses only what the robot knows (its channel estimate, measured delivery rate,
+    budget and deadline), never the frame's outcome: among the options of ``formats`` whose
+    planned size (the calibration frames' 95th percentile) gets through in the window at the
+    expected rate, the most accurate on the calibration frames whose predicted energy is
+    within the robot's budget E_bar (ties: the cheaper); if none is within the budget, the
+    cheapest that gets through; if none gets through, the smallest (predicted to fail: the
+    budget gate skips it). Needs an artifact with codec options (``enachi calibrate`` of
+    camera models)."""
 
-    name = "edge_jpeg"
-    kind = "edge_jpeg"
+    def __init__(self, formats: tuple[str, ...], name: str) -> None:
+        self.formats, self.name = tuple(formats), name
+
+    def choose(self, state: FrameState) -> np.ndarray:
+        """The codec option of each robot (index into the split table)."""
+        st, radio, n = state.splits, state.radio, state.n_robots
+        options = st.codec_options(self.formats)
+        if options.size == 0:
+            raise ValueError(f"policy {self.name}: the artifact has no {'/'.join(self.formats)} "
+                             "codec options (run enachi calibrate on a camera model)")
+        share = quantize_shares(np.full(n, state.bandwidth_hz / n), radio, state.bandwidth_hz)
+        w = np.broadcast_to(share[:, None], (n, options.size))
+        slots = window_slots(np.full(n, state.deadline_s), st, radio.slot_s, radio.feedback_s)
+        split = np.broadcast_to(options[None, :], w.shape)
+        acc, energy, _ = plan_outcome(
+            split, w, np.full(w.shape, radio.p_max_w), state.gains[:, None],
+            slots[:, options] * radio.slot_s, splits=st, radio=radio, margin=EXPECTED_RATE,
+            delivery=state.delivery_rate[:, None])
+        fits = acc > 0
+        within = fits & (energy <= np.asarray(state.budgets_j)[:, None])
+        calib_acc = np.broadcast_to(st.accuracy_full[options][None, :], w.shape)
+        best_within = np.lexsort((-energy, np.where(within, calib_acc, -np.inf)), axis=1)[:, -1]
+        cheapest_fit = np.argmin(np.where(fits, energy, np.inf), axis=1)
+        smallest = np.argmin(st.payload_bits[options])
+        pick = np.where(within.any(axis=1), best_within,
+                        np.where(fits.any(axis=1), cheapest_fit, smallest))
+        return options[pick]
+
+    def decide(self, state: FrameState) -> Decisions:
+        n = state.n_robots
+        return make_decisions(self.name, state, self.choose(state),
+                              np.full(n, state.bandwidth_hz / n),
+                              np.full(n, state.radio.p_max_w), power_law="constant",
+                              progressive=False, partial_ok=False, margin=EXPECTED_RATE)
 
 
 def full_transmission_latency(state: FrameState, bandwidth_hz: float, power_w: float
@@ -61,9 +103,8 @@ def full_transmission_latency(state: FrameState, bandwidth_hz: float, power_w: f
     knowledge ENACHI plans with): head + air + tail + feedback; device_only is the whole model
     on the robot."""
     st, radio = state.splits, state.radio
-    se = ergodic_spectral_efficiency(
-        snr(bandwidth_hz, power_w, state.gains, radio.noise_psd_w_per_hz), radio.decode_snr)
-    rate = (bandwidth_hz * se * state.delivery_rate)[:, None]
+    mean_snr = snr(bandwidth_hz, power_w, state.gains, radio.noise_psd_w_per_hz)
+    rate = (expected_rate_bps(bandwidth_hz, mean_snr, radio) * state.delivery_rate)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         air = np.where(st.payload_bits > 0, st.payload_bits / rate, 0.0)
     return st.head_s + air + np.where(st.transmits, st.tail_s + radio.feedback_s, 0.0)
@@ -112,11 +153,10 @@ class ProgressiveFixed(Policy):
         acc, _, _ = plan_outcome(cand, np.full(st.n_splits, w),
                                  np.full(st.n_splits, radio.p_max_w), h, slots * radio.slot_s,
                                  splits=st, radio=radio, margin=EXPECTED_RATE, delivery=d)
-        se = ergodic_spectral_efficiency(snr(w, radio.p_max_w, h, radio.noise_psd_w_per_hz),
-                                         radio.decode_snr)
+        rate = expected_rate_bps(w, snr(w, radio.p_max_w, h, radio.noise_psd_w_per_hz), radio)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fraction = w * se * d * slots * radio.slot_s / np.where(st.payload_bits > 0,
-                                                                st.payload_bits, np.inf)
+            fraction = rate * d * slots * radio.slot_s / np.where(st.payload_bits > 0,
+                                                              st.payload_bits, np.inf)
         ok = feasible(state.deadline_s, st, radio.slot_s, radio.feedback_s) & st.transmits \
             & st.network
         if not ok.any():

@@ -21,7 +21,9 @@ class Enachi(Policy):
 
     Ablation switches: ``inner`` ('tracking' | 'pacing' | 'constant'), ``decode_skip``,
     ``early_stop``, ``importance``, ``energy_plan`` ('plain' | 'stop_aware'), ``theta`` (None =
-    calibrated).
+    calibrated). ``codecs``: the codec options (the frame as JPEG or WebP at each calibrated
+    quality, all or nothing) are options of the plan beside the cuts of the network
+    (``enachi_codec``); without, ENACHI chooses among the cuts only, as the paper's method.
     """
 
     uses_queues = True
@@ -36,6 +38,7 @@ class Enachi(Policy):
         importance: bool = True,
         energy_plan: str = "plain",
         theta: float | None = None,
+        codecs: bool = False,
         name: str = "enachi",
     ) -> None:
         if not v > 0:
@@ -47,7 +50,7 @@ class Enachi(Policy):
         self.v, self.inner, self.early_stop, self.decode_skip = v, inner, early_stop, decode_skip
         self.importance, self.energy_plan, self.theta, self.name = (
             importance, energy_plan, theta, name)
-        self._price: float | None = None  # warm start of the bandwidth price
+        self.codecs = codecs
 
     def _phi(self, st: SplitTable) -> np.ndarray | None:
         if self.energy_plan == "stop_aware" and self.early_stop:
@@ -56,11 +59,11 @@ class Enachi(Policy):
 
     def decide(self, state: FrameState) -> Decisions:
         phi = self._phi(state.splits)
-        sol = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, state.splits,
+        st = state.splits
+        sol = solve_outer(state.gains, state.queues, self.v, state.bandwidth_hz, st,
                           radio=state.radio, deadline_s=state.deadline_s, phi=phi,
-                          allowed=state.splits.network, energy_scale_j=state.energy_scale_j,
-                          price_hint=self._price, delivery=state.delivery_rate)
-        self._price = sol.price or None
+                          allowed=np.ones(st.n_splits, bool) if self.codecs else st.network,
+                          energy_scale_j=state.energy_scale_j, delivery=state.delivery_rate)
         return make_decisions(self.name, state, sol.split, sol.bandwidth_hz, sol.p_ref,
                           power_law=self.inner, progressive=self.early_stop, partial_ok=True,
                           importance=self.importance, decode_skip=self.decode_skip,

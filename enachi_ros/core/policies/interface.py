@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from enachi_ros.core.channel import quantize_shares
 from enachi_ros.core.deadline import window_slots
 from enachi_ros.core.params import RadioParams
 from enachi_ros.core.progressive import feedback_delay_slots
 from enachi_ros.core.solver import DELIVERY_MARGIN, plan_outcome
 from enachi_ros.core.split_table import SplitTable
+from enachi_ros.core.units import quantize_shares
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,8 @@ def make_decisions(
     p_ref: np.ndarray,
     *,
     power_law: str,
-    progressive: bool,
-    partial_ok: bool,
+    progressive: bool | np.ndarray,
+    partial_ok: bool | np.ndarray,
     importance: bool = True,
     decode_skip: bool = True,
     theta: float | None = None,
@@ -144,12 +144,14 @@ def make_decisions(
     slots = slots[np.arange(n), split]
     tx = st.transmits[split]
     live = tx if run is None else tx & np.asarray(run, bool)
-    bandwidth = quantize_shares(np.where(live, bandwidth, 0.0), radio.granularity_hz,
-                                state.bandwidth_hz)
+    bandwidth = quantize_shares(np.where(live, bandwidth, 0.0), radio, state.bandwidth_hz)
     if radio.granularity_hz > 0:  # a transmitting task rounded down to no unit cannot run
         run = np.ones(n, bool) if run is None else np.asarray(run, bool)
         run = run & ~(tx & (bandwidth <= 0))
     p_ref = np.where(tx, np.minimum(p_ref, radio.p_max_w), 0.0)
+    whole = st.all_or_nothing[split]  # a codec frame: no partial answer, no entropy stop
+    partial_ok = np.asarray(partial_ok, bool) & ~whole
+    progressive = np.asarray(progressive, bool) & ~whole
     acc, energy, _ = plan_outcome(
         split, bandwidth, p_ref, state.gains, slots * radio.slot_s, splits=st, radio=radio,
         phi=phi, partial_ok=partial_ok, margin=margin, delivery=state.delivery_rate,
@@ -165,9 +167,9 @@ def make_decisions(
         window_slots=slots,
         payload_bits=st.payload_bits[split],
         entropy_threshold=np.where(progressive & tx, th, 0.0),
-        progressive=np.full(n, progressive) & tx,
+        progressive=np.broadcast_to(progressive, (n,)) & tx,
         importance_order=np.full(n, importance),
-        partial_ok=np.full(n, partial_ok),
+        partial_ok=np.broadcast_to(partial_ok, (n,)).copy(),
         feedback_delay_slots=feedback_delay_slots(st.tail_s[split], radio.feedback_s, radio.slot_s),
         predicted_accuracy=acc,
         predicted_energy_j=energy,

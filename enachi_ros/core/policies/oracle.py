@@ -14,7 +14,8 @@ from enachi_ros.core.policies.interface import (
     Policy,
     make_decisions,
 )
-from enachi_ros.core.solver import energy_price_floor, solve_outer
+from enachi_ros.core.rates import slot_capacity_bits
+from enachi_ros.core.solver import energy_price_floor, result_wait_s, solve_outer
 
 
 class Oracle(Policy):
@@ -59,9 +60,9 @@ def _oracle_choice(state: FrameState, w, slots, powers, v):
     h = hs.slot_gains[:, None, None, :]  # [N, 1, 1, T]
     ww = w[:, None, None, None]
     p = powers[None, None, :, None]
-    snr_t = p * h / (radio.noise_psd_w_per_hz * np.maximum(ww, 1e-30))
-    good = (snr_t >= radio.decode_snr) & (ww > 0) & (p > 0)
-    cap = np.where(good, ww * np.log2(1.0 + snr_t) * radio.slot_s, 0.0)
+    cap, lost = slot_capacity_bits(ww, p, h, radio)
+    good = ~lost & (ww > 0) & (p > 0) & (cap > 0)
+    cap = np.where(good, cap, 0.0)
     on_window = np.arange(t_max)[None, None, None, :] < slots[:, :, None, None]
     cum = np.cumsum(cap * on_window, axis=-1)  # [N, S, P, T]
     pk_cum = np.cumsum(st.packet_bits, axis=1)  # [S, K]
@@ -82,9 +83,14 @@ def _oracle_choice(state: FrameState, w, slots, powers, v):
         & st.network  # the oracle splits the network, like ENACHI
     tx = st.transmits[None, :, None]
     win = np.where(tx, reached, correct[:, :, 0][:, :, None]) & ok_split[:, :, None]
-    energy = st.compute_j[None, :, None] + np.where(
-        tx & reached, powers[None, None, :] * used_slots * radio.slot_s,
-        np.where(tx, powers[None, None, :] * used[..., -1] * radio.slot_s, 0.0))
+    pw, tau = radio.power, radio.slot_s
+    tx_slots = np.where(reached, used_slots, used[..., -1])  # slots it transmits in
+    elapsed = np.where(reached, t_stop + 1, slots[:, :, None])  # window slots until it stops
+    wait = pw.result_wait_s(result_wait_s(st.tail_s, radio))[None, :, None]
+    radio_j = (tx_slots * pw.transmit_w(powers)[None, None, :] * tau
+               + np.maximum(elapsed - tx_slots, 0) * pw.idle_slot_w(tau) * tau
+               + np.where(tx_slots > 0, wait * pw.listen_above_sleep_w, 0.0))
+    energy = st.compute_j[None, :, None] + np.where(tx, radio_j, 0.0)
     price = state.queues + energy_price_floor(v, n, state.energy_scale_j)
     score = v / n * win - price[:, None, None] * energy
     score = np.where(ok_split[:, :, None], score, -np.inf)
