@@ -24,9 +24,10 @@ from enachi_ros.core.channel import RayleighChannel
 from enachi_ros.core.deadline import feasible
 from enachi_ros.core.link import EmulatedLink, RealLink, Uplink
 from enachi_ros.core.params import RadioParams
-from enachi_ros.core.policies import FrameState, Hindsight, make_policy
+from enachi_ros.core.policies import Enachi, FrameState, Hindsight, make_policy
 from enachi_ros.core.progressive import EdgeBuffer, random_send_order
 from enachi_ros.core.scoring import task_correct, task_status
+from enachi_ros.core.solver import result_wait_s
 from enachi_ros.sim.config import parse_config
 from enachi_ros.sim.simulator import load_inputs, run_slots
 
@@ -85,6 +86,37 @@ def test_emulated_loss_drops_packets_and_resends_them() -> None:
     assert sorted(set(delivered)) == list(range(8))  # everything arrives eventually
     assert lost and task.packets_lost[0] == len(lost)
     assert task.packets_sent[0] == len(delivered) + len(lost)
+
+
+def test_radio_energy_counts_transmitting_listening_and_the_wait_for_the_result() -> None:
+    """Transmit draw in the slots the radio sends in, listening in the window's other slots
+    (only the trigger's share of them with TWT), then the wait for the result: awake all along
+    without power save, one wake with TWT, none after a STOP (the result came with it)."""
+    from dataclasses import replace
+
+    from enachi_ros.core.radio_power import RadioPower
+
+    gains = np.concatenate([np.full(3, 1e-18), np.full(40, 1e-12)])  # 3 slots in outage first
+    energies = {}
+    for mode in ("twt", "always"):
+        radio = replace(RADIO, power=RadioPower(listen_mode=mode))
+        task = Uplink(np.full((1, 4), 2000.0), gains[None, :], gains.size, 100e3, 0.1, 1e-12,
+                      "constant", radio, RealLink(radio), result_wait_s=0.01)
+        while not task.done[0]:
+            task.step()
+        before = task.energy_j[0]
+        extra = task.finish()[0]
+        pw = radio.power
+        assert task.transmit_j[0] == pytest.approx(
+            pw.transmit_w(0.1) * radio.slot_s * task.slots_used[0], rel=0.5)
+        assert extra == pytest.approx(pw.result_wait_s(0.01) * pw.listen_above_sleep_w)
+        assert task.finish()[0] == 0.0  # once
+        energies[mode] = (before, extra)
+    assert energies["twt"][0] < energies["always"][0] and energies["twt"][1] < energies["always"][1]
+    stopped = _task(np.full(50, 1e-12), bits=20000.0)
+    stopped.step()
+    stopped.stop(delayed=False)
+    assert stopped.finish(True)[0] == 0.0
 
 
 def test_emulated_link_needs_one_source_of_draws() -> None:
@@ -151,7 +183,8 @@ def _robot_and_edge(i, dec, splits, traces, gains, h_est, sample, draws, orders,
                   float(dec.bandwidth_hz[i]), float(dec.p_ref[i]), float(h_est[i]),
                   dec.power_law, radio, EmulatedLink(radio, draws=draws[i:i + 1]),
                   feedback_delay=int(dec.feedback_delay_slots[i]), send_order=order,
-                  decode_skip=dec.decode_skip)
+                  decode_skip=dec.decode_skip,
+                  result_wait_s=result_wait_s(splits.tail_s[split], radio))
     while not link.done[0]:
         step = link.step()
         energy += float(step.energy_j[0])
@@ -167,6 +200,7 @@ def _robot_and_edge(i, dec, splits, traces, gains, h_est, sample, draws, orders,
                 k_stop = k
                 link.stop()
         k_prev = k
+    energy += float(link.finish(bool(k_stop))[0])  # the wait for the result, if any
     k_final = k_stop or int(edge.prefix()[0])
     received = max(k_stop, 1) if k_stop else int(edge.count()[0])
     status = int(task_status(run=dec.run[i], transmits=splits.transmits[split],
@@ -201,9 +235,11 @@ def test_transmitter_path_and_simulator_give_identical_outcomes(residual_loss) -
         h_est = gains.mean(axis=1)
         samples = rng.integers(0, traces.correct.shape[1], n)
         draws, orders = rng.random((n, slots, k_max)), rng.random((n, k_max))
-        for name in ("enachi", "enachi_no_importance", "enachi_pacing", "task_dpp",
+        for name in ("enachi", "random_order", "enachi_pacing", "task_dpp",
                      "progressive_fixed", "edge_only", "oracle"):
-            policy = make_policy(name, cfg.effective_v, cfg.theta, cfg.fixed_split)
+            policy = Enachi(cfg.effective_v, importance=False, name=name) \
+                if name == "random_order" else make_policy(name, cfg.effective_v, cfg.theta,
+                                                           cfg.fixed_split)
             hind = Hindsight(gains, np.transpose(traces.correct[:, samples, :], (1, 0, 2)))
             dec = policy.decide(FrameState(h_est, np.full(n, 0.01 * frame), np.full(n, 0.01),
                                            DEADLINE, radio.bandwidth_hz, splits, radio,

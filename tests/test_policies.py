@@ -162,16 +162,46 @@ def test_the_oracle_gets_no_credit_for_guesses() -> None:
     assert not d.run.any()
 
 
-def test_jpeg_is_a_baseline_of_its_own_and_no_one_elses_option() -> None:
-    """edge_jpeg sends the artifact's JPEG option in full; ENACHI, task_dpp, the oracle,
-    Neurosurgeon and the fixed split choose among the cuts of the network only."""
-    jpeg = state(5, 4, 0.04, 1e6).splits.index_of_kind("edge_jpeg")
+def test_codecs_are_options_of_their_baselines_and_of_enachi_codec_only() -> None:
+    """edge_jpeg and edge_webp send their own format's codec option in full; enachi_codec may
+    choose codec options beside the cuts; ENACHI, task_dpp, the oracle, Neurosurgeon and the
+    fixed split choose among the cuts of the network only."""
+    st_ = state(5, 4, 0.04, 1e6).splits
     for seed in range(8):
         s = state(5, seed, 0.04, 1e6)
-        d = make_policy("edge_jpeg_unbudgeted").decide(s)
-        assert np.all(d.split == jpeg) and not d.partial_ok.any() and d.run.all()
+        for name, fmt in (("edge_jpeg_unbudgeted", "jpeg"), ("edge_webp_unbudgeted", "webp")):
+            d = make_policy(name).decide(s)
+            assert np.all(np.isin(d.split, st_.codec_options((fmt,))))
+            assert not d.partial_ok.any() and not d.progressive.any() and d.run.all()
         for name in ("enachi", "task_dpp", "oracle", "neurosurgeon", "progressive_fixed"):
-            assert not np.any(make_policy(name, v=0.1).decide(s).split == jpeg), name
+            assert not st_.codec[make_policy(name, v=0.1).decide(s).split].any(), name
+        d = make_policy("enachi_codec", v=0.1).decide(s)
+        codec = st_.codec[d.split] & d.run
+        assert not d.partial_ok[codec].any() and not d.progressive[codec].any()
+
+
+def test_the_codec_quality_rule_uses_only_what_the_robot_knows() -> None:
+    """The tuned codec picks, per robot, the most accurate option (on calibration frames) that
+    gets through in time within its budget; with no budget to spare, the cheapest that gets
+    through; a robot that cannot get any through sends the smallest (its gate will skip)."""
+    from enachi_ros.core.policies import EdgeCodec
+
+    s = state(4, 1, 0.04, 1e6)
+    policy = EdgeCodec(("jpeg", "webp"), "edge_codec")
+    rich = policy.choose(replace(s, budgets_j=np.full(4, 10.0)))
+    poor = policy.choose(replace(s, budgets_j=np.full(4, 1e-9)))
+    acc = s.splits.accuracy_full
+    assert np.all(acc[rich] >= acc[poor])
+    from enachi_ros.core.solver import plan_outcome
+
+    slots = window_slots(np.full(4, 0.04), s.splits, RADIO.slot_s, RADIO.feedback_s)
+    energy = [plan_outcome(c, np.full(4, 2.5e5), np.full(4, RADIO.p_max_w), s.gains,
+                           slots[np.arange(4), c] * RADIO.slot_s, splits=s.splits, radio=RADIO,
+                           margin=1.0)[1] for c in (rich, poor)]
+    assert np.all(energy[1] <= energy[0] + 1e-12)
+    far = replace(s, gains=np.full(4, 1e-25))
+    smallest = s.splits.codec_options()[np.argmin(s.splits.payload_bits[s.splits.codec])]
+    assert np.all(policy.choose(far) == smallest)
 
 
 @settings(max_examples=25, deadline=None)
@@ -210,8 +240,8 @@ def test_loss_aware_enachi_stops_betting_on_one_lost_packet() -> None:
     """The issue-11 failure (a one-packet input sent at 50% residual loss with airtime for two
     attempts): with the measured delivery ENACHI's input plans carry airtime for M / d
     attempts, and the baselines' latency and gate use the goodput too."""
-    from enachi_ros.core.channel import ergodic_spectral_efficiency, snr
     from enachi_ros.core.policies import full_transmission_latency
+    from enachi_ros.core.rates import expected_rate_bps, snr
 
     s = state(4, 2, 0.03, 4e5)
     lossy = replace(s, delivery=np.full(4, 0.5))
@@ -220,9 +250,9 @@ def test_loss_aware_enachi_stops_betting_on_one_lost_packet() -> None:
     for st_ in (s, lossy):
         d = make_policy("enachi", v=0.1).decide(st_)
         sent = d.run & (d.split == edge)
-        se = ergodic_spectral_efficiency(snr(d.bandwidth_hz, d.p_ref, s.gains,
-                                             RADIO.noise_psd_w_per_hz), RADIO.decode_snr)
-        attempts = d.bandwidth_hz * se * d.window_s / s.splits.payload_bits[edge]
+        rate = expected_rate_bps(d.bandwidth_hz, snr(d.bandwidth_hz, d.p_ref, s.gains,
+                                                     RADIO.noise_psd_w_per_hz), RADIO)
+        attempts = rate * d.window_s / s.splits.payload_bits[edge]
         assert np.all(attempts[sent] >= 2.0 / st_.delivery_rate[sent] - 1e-6)
         sent_inputs += int(sent.sum())
     assert sent_inputs >= 2

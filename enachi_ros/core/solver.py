@@ -226,10 +226,12 @@ def unit_options(gains, queues, v, splits: SplitTable, *, radio: RadioParams, de
     valid = (ok[:, s_tx][:, :, None, None] & (beta > 0) & (p <= radio.p_max_w * (1 + 1e-12))
              & (window[:, s_tx][:, :, None, None] > 0))
     util = np.where(valid, util, -np.inf)
-    flat = util.transpose(0, 3, 1, 2).reshape(n, sizes.size, -1)  # [N, A, S' x G]
-    best = np.argmax(flat, axis=2) if flat.shape[2] else np.zeros((n, sizes.size), int)
-    best_u = (np.take_along_axis(flat, best[..., None], axis=2)[..., 0] if flat.shape[2]
-              else np.full((n, sizes.size), -np.inf))
+    flat = util.transpose(0, 3, 1, 2).reshape(n, sizes.size, s_tx.size * gamma.size)
+    if flat.shape[1] and flat.shape[2]:
+        best = np.argmax(flat, axis=2)
+        best_u = np.take_along_axis(flat, best[..., None], axis=2)[..., 0]
+    else:  # no unit fits the channel, or no split transmits
+        best, best_u = np.zeros((n, sizes.size), int), np.full((n, sizes.size), -np.inf)
     dev = splits.device_index
     dev_u = np.where(ok[:, dev], v / n * splits.accuracy_full[dev]
                      - queues * splits.compute_j[dev], -np.inf)
@@ -312,9 +314,13 @@ def solve_outer(
     tx = choice >= 0
     a = np.maximum(choice, 0)
     run = tx | opts.zero_device
-    split = np.where(tx, opts.split[rows, a], splits.device_index)
-    w = np.where(tx, opts.sizes[a] * opts.unit_hz, 0.0)
-    p_ref = np.where(tx, opts.gamma[rows, a] * radio.noise_psd_w_per_hz * w / gains, 0.0)
+    if opts.sizes.size:
+        split = np.where(tx, opts.split[rows, a], splits.device_index)
+        w = np.where(tx, opts.sizes[a] * opts.unit_hz, 0.0)
+        gamma = np.where(tx, opts.gamma[rows, a], 0.0)
+    else:  # the channel is narrower than one unit
+        split, w, gamma = np.full(n, splits.device_index), np.zeros(n), np.zeros(n)
+    p_ref = gamma * radio.noise_psd_w_per_hz * w / gains
     p_ref = np.minimum(p_ref, radio.p_max_w)
     window = np.where(run, opts.window_s[rows, split], 0.0)
     acc, energy, beta = plan_outcome(split, w, p_ref, gains, window, splits=splits, radio=radio,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enachi_ros.core.policies import BASELINES, JPEG_BASELINES
+from enachi_ros.core.policies import BASELINES, CODEC_BASELINES
 from enachi_ros.sim.config import ExperimentConfig
 from enachi_ros.sim.fronts import Front, compare_at, fronts_by_family
 from enachi_ros.sim.simulator import load_inputs, run_point
@@ -28,10 +28,12 @@ from enachi_ros.sim.stats import mean_ci, paired
 FRAME_COLUMNS = ("value", "budget_j", "v", "policy", "frame", "accuracy", "answered_rate",
                  "energy_j", "bytes", "mean_queue", "early_stop")
 METRICS = ("accuracy", "answered_rate", "deadline_met_rate", "energy_per_task_j",
-           "bytes_per_task", "energy_vs_budget", "mean_queue", "early_stop_rate",
-           "packets_per_task", "decision_ms")
+           "compute_per_task_j", "transmit_per_task_j", "listen_per_task_j", "base_per_task_j",
+           "controlled_share", "bytes_per_task", "energy_vs_budget", "mean_queue",
+           "early_stop_rate", "packets_per_task", "decision_ms")
 COMPARED = ("accuracy", "answered_rate", "energy_per_task_j")
-FRONT_BASELINES = ("task_dpp", *BASELINES, *JPEG_BASELINES)  # families on the fronts
+FRONT_BASELINES = ("task_dpp", *BASELINES, *CODEC_BASELINES)  # families on the fronts
+OURS = ("enachi", "enachi_codec")  # ENACHI without and with the codec options
 
 
 @dataclass(frozen=True)
@@ -167,12 +169,14 @@ def front_planes(cfg: ExperimentConfig, results: list[dict]) -> list[dict]:
         points = [(k[0], float(np.mean([e for e, _ in v])), float(np.mean([a for _, a in v])))
                   for k, v in mean_points.items()]
         fronts = fronts_by_family(points)
+        baselines = tuple(b for b in FRONT_BASELINES if b in fronts)
         planes.append({
             "value": value,
             "points": [{"policy": p, "energy_j": e, "accuracy": a} for p, e, a in points],
             "fronts": {k: _front_dict(f) for k, f in fronts.items()},
-            "compare": compare_at([by_seed[s] for s in seeds], list(cfg.front.budgets_j),
-                                  tuple(b for b in FRONT_BASELINES if b in fronts)),
+            "compare": {ours: compare_at([by_seed[s] for s in seeds], list(cfg.front.budgets_j),
+                                         baselines, ours)
+                        for ours in OURS if ours in fronts},
         })
     return planes
 

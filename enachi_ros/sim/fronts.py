@@ -94,10 +94,13 @@ def compare_at(
     energy E and seed:
     - accuracy gain at matched energy: ``ours``'s front at E minus the most accurate baseline
       front at E;
-    - energy reduction at matched accuracy: with A = ``ours``'s front at E,
-      ``1 - E_ours(A) / E_base(A)`` where E_base is the least energy any baseline front needs
-      for A; a seed where no baseline front reaches A is counted as unreachable (it supports
-      ``ours``), not averaged.
+    - energy reduction at matched accuracy: with A = ``ours``'s front at E, the log ratio
+      ``ln(E_ours(A) / E_base(A))`` where E_base is the least energy any baseline front needs
+      for A, paired over seeds (a ratio's interval on the log scale cannot claim more than a
+      100% reduction, as a t-interval on ``1 - a/b`` can); reported as the reduction
+      ``1 - exp(mean)`` with the interval ``1 - exp(mean +/- half-width)``. A seed where no
+      baseline front reaches A is counted as unreachable and left out of the interval; the
+      verdict is that of the seeds that can be compared, whatever the others say.
     ``baseline`` names the family that was strongest in most seeds; ``vs`` compares ``ours``
     with every family on its own.
     """
@@ -125,19 +128,32 @@ def compare_at(
                                   for f, a in zip(fronts, acc[ours], strict=True)])
             least = need.min(axis=0)
             something = acc[ours] > 0  # at accuracy 0 there is nothing to match
-            reach = np.isfinite(least) & something
+            reach = np.isfinite(least) & something & (least > 0) & (ours_need > 0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(reach, 1.0 - ours_need / least, np.nan)
+                log_ratio = np.where(reach, np.log(ours_need / least), np.nan)
+            ci = mean_ci(log_ratio)
             row["reduction"] = {
                 "baseline": _most_often(names, need.argmin(axis=0)),
                 "accuracy": float(acc[ours].mean()),
-                **mean_ci(ratio).as_dict(),
+                **reduction_of(ci),
                 "energy_j": {ours: _finite_mean(ours_need), "baseline": _finite_mean(least)},
                 "seeds_unreachable": int((~reach & something).sum()),
                 "seeds_zero_accuracy": int((~something).sum()),
             }
         out.append(row)
     return out
+
+
+def reduction_of(log_ratio) -> dict:
+    """An energy reduction from the paired log ratio ``ln(E_ours / E_base)`` over seeds: the
+    reduction ``1 - exp(mean)``, its interval from the log-scale interval, and the verdict
+    ('win' when ours needs less energy with the whole interval below 0)."""
+    m, hw = log_ratio.mean, log_ratio.half_width
+    verdict = {"win": "loss", "loss": "win"}.get(log_ratio.verdict, "tie")  # less energy: win
+    return {"mean": 1.0 - float(np.exp(m)) if np.isfinite(m) else float("nan"),
+            "low": 1.0 - float(np.exp(m + hw)) if np.isfinite(m + hw) else float("-inf"),
+            "high": 1.0 - float(np.exp(m - hw)) if np.isfinite(m - hw) else 1.0,
+            "log_ratio": log_ratio.as_dict(), "n": log_ratio.n, "verdict": verdict}
 
 
 def _most_often(names: list[str], index: np.ndarray) -> str:

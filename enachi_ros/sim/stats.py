@@ -61,3 +61,14 @@ def paired(a, b) -> Paired:
 def mean_ci(values) -> Paired:
     """Mean and interval half-width of one series (a difference against 0)."""
     return paired(values, np.zeros(np.shape(values)))
+
+
+def proportion_ci(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of a proportion (the model's test accuracy on n frames)."""
+    if trials <= 0:
+        return float("nan"), float("nan")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return float(centre - half), float(centre + half)

@@ -8,7 +8,7 @@ transmitter needs nothing but its row of the decision.
 
 Policies (ENACHI.md section 6): ``enachi`` and its ablations, each removing one mechanism
 (``enachi_no_tracking``: constant power instead of reference tracking; ``enachi_no_skip``: the
-tracking law transmits into undecodable slots; ``enachi_no_stop``; ``enachi_no_importance``;
+tracking law transmits into undecodable slots; ``enachi_no_stop``;
 ``enachi_pacing``: budget pacing instead of tracking; ``enachi_stop_aware``: the stop-aware
 energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` and ``edge_webp``
 (the frame compressed by JPEG or WebP at a quality tuned to the robot's channel, budget and
@@ -44,8 +44,14 @@ from enachi_ros.core.policies.oracle import Oracle
 BASELINES = ("progressive_fixed", "neurosurgeon", "edge_only", "device_only")
 CODEC_BASELINES = ("edge_jpeg", "edge_webp")  # need an artifact with codec options
 CODEC_POLICIES = (*CODEC_BASELINES, "enachi_codec")
-ABLATIONS = ("enachi_no_tracking", "enachi_no_skip", "enachi_no_stop", "enachi_no_importance",
-             "enachi_pacing", "enachi_stop_aware")
+# The importance-order ablation (a random send order) is not among them: the calibration traces
+# hold outcomes for importance-order prefixes only, so a random order could only be scored at
+# the contiguous importance prefix it happened to deliver (~nothing), which measured the scoring,
+# not the mechanism. What the order buys is measured by the calibration instead: accuracy over
+# partial receptions under the trained order vs the importance rankings (profile.json,
+# importance_comparison). ``Enachi(importance=False)`` still drives a robot's random order.
+ABLATIONS = ("enachi_no_tracking", "enachi_no_skip", "enachi_no_stop", "enachi_pacing",
+             "enachi_stop_aware")
 UNBUDGETED = tuple(f"{b}_unbudgeted" for b in (*BASELINES, *CODEC_BASELINES))
 POLICY_NAMES = ("enachi", "enachi_codec", *ABLATIONS, "task_dpp", *BASELINES, *CODEC_BASELINES,
                 *UNBUDGETED, "oracle")
@@ -69,7 +75,6 @@ def make_policy(name: str, v: float = 1.0, theta: float | None = None,
         "enachi_no_tracking": lambda: Enachi(v, inner="constant", theta=theta, name=name),
         "enachi_no_skip": lambda: Enachi(v, decode_skip=False, theta=theta, name=name),
         "enachi_no_stop": lambda: Enachi(v, early_stop=False, name=name),
-        "enachi_no_importance": lambda: Enachi(v, importance=False, theta=theta, name=name),
         "enachi_pacing": lambda: Enachi(v, inner="pacing", theta=theta, name=name),
         "enachi_stop_aware": lambda: Enachi(v, energy_plan="stop_aware", theta=theta, name=name),
         "task_dpp": lambda: TaskDpp(v),
