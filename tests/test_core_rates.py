@@ -15,12 +15,14 @@ from enachi_ros.core.params import RadioParams
 from enachi_ros.core.radio_power import RadioPower
 from enachi_ros.core.rates import (
     NR,
-    WIFI6 as WIFI6_TABLE,
     expected_rate_bps,
     outage_snr,
     rate_bps,
     slot_capacity_bits,
     spectral_efficiency,
+)
+from enachi_ros.core.rates import (
+    WIFI6 as WIFI6_TABLE,
 )
 
 UNIT = 2.03125e6

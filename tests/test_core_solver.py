@@ -229,7 +229,7 @@ def test_ties_go_to_the_cheaper_plan_at_the_configurations_energy_scale() -> Non
         sol = solve_outer(gains, np.zeros(1), 1.0, 2e6, splits, radio=RADIO, deadline_s=0.05,
                           energy_scale_j=scale)
         priced = energy_price_floor(1.0, 1, scale)
-        sizes, table, zero = per_robot_utilities(gains, np.full(1, priced), 1.0, splits, RADIO,
+        _, table, zero = per_robot_utilities(gains, np.full(1, priced), 1.0, splits, RADIO,
                                                  2e6, 0.05)
         assert objective(sol.accuracy, sol.energy_j, np.full(1, priced), 1.0) == pytest.approx(
             max(table.max(), zero[0]), rel=1e-9)
@@ -257,9 +257,10 @@ def test_a_one_packet_task_gets_enough_airtime_for_its_losses() -> None:
 
 def test_device_parameters_reach_the_plans() -> None:
     """Compute energy is the device's: a table built with a hungrier board costs more."""
+    from sim_fixtures import synthetic_dir
+
     from enachi_ros.core.artifact import load_artifact
     from enachi_ros.core.split_table import SplitTable
-    from sim_fixtures import synthetic_dir
 
     profile = load_artifact(synthetic_dir()).profile
     hungry = SplitTable.from_profile(profile, replace(DEVICE, device_active_power_w=30.0))

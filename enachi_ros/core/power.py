@@ -16,7 +16,8 @@ radio two things change it [ours, ENACHI.md section 7b]:
   extra draw ``Delta``.
 So the law is the same per-slot choice over the reachable MCS powers and silence,
 
-    p_t = argmax over {0} and {p_m <= p_max} of  V2 se(p h_t / (N0 w)) - (Z_t + zeta) (p + eta Delta 1{p > 0})
+    p_t = argmax over p in {0} and {p_m <= p_max} of
+          V2 se(p h_t / (N0 w)) - (Z_t + zeta) (p + eta Delta 1{p > 0})
 
 (the cost in radiated-power units: draw x efficiency). For the Shannon model the maximizer is
 the water-filling power of ENACHI.md with the same on/off test. Over-spending raises Z and lowers

@@ -304,7 +304,7 @@ def model_section(cfgs) -> list[str]:
         if art.traces is None:
             continue
         tr = art.traces
-        dev = [s.index for s in art.splits if s.kind == "device_only"][0]
+        dev = next(s.index for s in art.splits if s.kind == "device_only")
         correct = tr.correct[dev, :, 0]
         low, high = proportion_ci(int(correct.sum()), correct.size)
         lines += [f"**Model `{art.model}`**: accuracy {correct.mean():.4f} [{low:.4f}, {high:.4f}] "

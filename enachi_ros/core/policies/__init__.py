@@ -8,13 +8,13 @@ transmitter needs nothing but its row of the decision.
 
 Policies (ENACHI.md section 6): ``enachi`` and its ablations, each removing one mechanism
 (``enachi_no_tracking``: constant power instead of reference tracking; ``enachi_no_skip``: the
-tracking law transmits into undecodable slots; ``enachi_no_stop``;
-``enachi_pacing``: budget pacing instead of tracking; ``enachi_stop_aware``: the stop-aware
-energy plan), ``task_dpp``, the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` and ``edge_webp``
-(the frame compressed by JPEG or WebP at a quality tuned to the robot's channel, budget and
-deadline), ``neurosurgeon`` and ``progressive_fixed``, and the hindsight ``oracle``. ENACHI,
-its ablations, task_dpp, the oracle, Neurosurgeon and the fixed split choose among the cuts of
-the network; ``enachi_codec`` is ENACHI with the codec options beside the cuts.
+tracking law transmits into undecodable slots; ``enachi_no_stop``; ``enachi_pacing``: budget
+pacing instead of tracking; ``enachi_stop_aware``: the stop-aware energy plan), ``task_dpp``,
+the baselines ``device_only``, ``edge_only``, ``edge_jpeg`` and ``edge_webp`` (the frame
+compressed by JPEG or WebP at a quality tuned to the robot's channel, budget and deadline),
+``neurosurgeon`` and ``progressive_fixed``, and the hindsight ``oracle``. ENACHI, its
+ablations, task_dpp, the oracle, Neurosurgeon and the fixed split choose among the cuts of the
+network; ``enachi_codec`` is ENACHI with the codec options beside the cuts.
 
 Equal energy [ENACHI.md section 6]: every policy runs under the same long-term budget E_bar.
 ENACHI, its ablations, task_dpp and the oracle plan against virtual queues of their own; each
