@@ -272,3 +272,37 @@ def prefix_fill(
     got = (owner >= 0) & (owner < k)
     mean = _check_mean(channel_mean, owner.shape[0])[:, None, None]
     return np.where(got, x_hat, mean).astype(np.float32)
+
+
+class FrameReassembler:
+    """Edge-side buffer of one codec frame: its bytes by packet index. A codec frame is all or
+    nothing: the edge decodes it once every packet arrived (``complete``)."""
+
+    def __init__(self, total: int) -> None:
+        if not 1 <= int(total) <= 65535:
+            raise ValueError(f"total: expected 1 to 65535 packets, got {total}")
+        self._parts: list[bytes | None] = [None] * int(total)
+
+    def add(self, index: int, data: bytes) -> bool:
+        """Keep one packet's bytes; False for a duplicate packet index."""
+        if not 0 <= int(index) < len(self._parts):
+            raise ValueError(f"index: expected < {len(self._parts)}, got {index}")
+        if self._parts[index] is not None:
+            return False
+        self._parts[index] = bytes(data)
+        return True
+
+    @property
+    def received_count(self) -> int:
+        return sum(p is not None for p in self._parts)
+
+    @property
+    def complete(self) -> bool:
+        return all(p is not None for p in self._parts)
+
+    def data(self) -> bytes:
+        """The frame's bytes (ValueError while packets are missing)."""
+        if not self.complete:
+            raise ValueError(f"frame incomplete: {self.received_count} of {len(self._parts)} "
+                             "packets")
+        return b"".join(self._parts)

@@ -83,6 +83,13 @@ class RadioPower:
         wait = np.maximum(np.asarray(wait_s, float), 0.0)
         return wait if self.listen_mode == "always" else np.minimum(wait, self.twt_wake_s)
 
+    def bounds_j(self, p_max_w: float, window_s: float, deadline_s: float) -> tuple[float, float]:
+        """The most a task's radio can draw above the doze floor: (transmit, listen). Transmit
+        at p_max for the whole window; listen for the whole deadline (the window and the wait
+        for the result). What a robot's report is checked against."""
+        return (float(self.transmit_w(p_max_w)) * max(window_s, 0.0),
+                self.listen_above_sleep_w * max(deadline_s, 0.0))
+
     def slot_energy_j(self, radiated_w, used_fraction, transmitting, slot_s: float
                       ) -> tuple[np.ndarray, np.ndarray]:
         """(transmit, listen) energy of one window slot per task, above the doze floor: a

@@ -246,25 +246,27 @@ def knapsack(utility: np.ndarray, zero: np.ndarray, sizes: np.ndarray,
     index into ``sizes`` per robot (-1 = no unit), the best total and the value of the last
     unit (best total minus the best with one unit less)."""
     n = utility.shape[0]
+    sizes = np.asarray(sizes, int)
+    c = np.arange(capacity + 1)
+    src = c[None, :] - sizes[:, None]  # [A, C]: the capacity left before taking size a
+    fits = src >= 0
+    src = np.maximum(src, 0)
     f = np.zeros(capacity + 1)  # best total of the robots so far within c units
     pick = np.full((n, capacity + 1), -1, dtype=int)
     for i in range(n):
-        new = f + zero[i]
-        for a, u in enumerate(sizes):
-            if u > capacity or not np.isfinite(utility[i, a]):
-                continue
-            cand = np.full(capacity + 1, -np.inf)
-            cand[u:] = f[: capacity + 1 - u] + utility[i, a]
-            better = cand > new + 1e-12 * np.maximum(np.abs(new), 1e-300)
-            new = np.where(better, cand, new)
-            pick[i, better] = a
-        f = new
+        cand = np.where(fits, f[src] + utility[i][:, None], -np.inf)  # [A, C]
+        best = np.argmax(cand, axis=0) if sizes.size else np.zeros(capacity + 1, int)
+        top = cand[best, c] if sizes.size else np.full(capacity + 1, -np.inf)
+        stay = f + zero[i]
+        better = top > stay + 1e-12 * np.maximum(np.abs(stay), 1e-300)
+        pick[i] = np.where(better, best, -1)
+        f = np.where(better, top, stay)
     choice = np.full(n, -1, dtype=int)
-    c = capacity
+    left = capacity
     for i in range(n - 1, -1, -1):
-        choice[i] = pick[i, c]
+        choice[i] = pick[i, left]
         if choice[i] >= 0:
-            c -= int(sizes[choice[i]])
+            left -= int(sizes[choice[i]])
     last = float(f[capacity] - f[capacity - 1]) if capacity >= 1 else 0.0
     return choice, float(f[capacity]), last
 

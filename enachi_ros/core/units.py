@@ -32,13 +32,21 @@ def total_units(radio, total_hz: float | None = None) -> int:
     return int(np.floor(w / unit_hz(radio, w) + 1e-9))
 
 
+EVERY_COUNT_UP_TO = 16  # above this many units, shares are planned on a ladder of ~25% steps
+
+
 def allowed_units(radio, total_hz: float | None = None) -> np.ndarray:
-    """The unit counts one robot may hold: the RU sizes that fit the channel (802.11ax), or
-    every count from 1 to the channel's units."""
+    """The unit counts one robot's plan may hold: the RU sizes that fit the channel (802.11ax,
+    where a station holds one RU), or every count up to ``EVERY_COUNT_UP_TO`` and then a ladder
+    of ~25% steps to the whole channel (NR PRBs, continuous shares: a finer step changes a
+    plan's rate by less than its SNR grid does)."""
     u = total_units(radio, total_hz)
     if radio.rate_model == "wifi6":
         return np.array([s for s in sorted(HE_RU_DATA_SUBCARRIERS) if s <= u], dtype=int)
-    return np.arange(1, u + 1, dtype=int)
+    counts = list(range(1, min(u, EVERY_COUNT_UP_TO) + 1))
+    while counts and counts[-1] < u:
+        counts.append(min(u, int(np.ceil(counts[-1] * 1.25))))
+    return np.array(counts, dtype=int)
 
 
 def quantize_shares(bandwidth_hz, radio, total_hz: float) -> np.ndarray:

@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from enachi_ros.core.artifact import Artifact, load_artifact
+from enachi_ros.core.artifact import CODEC_KIND, Artifact, load_artifact
 from enachi_ros.core.packets import PacketLayout, plan_packets
-from enachi_ros.models import tv_shim  # noqa: F401  (torchvision CPU shim before any model import)
+from enachi_ros.models import (
+    codecs,
+    tv_shim,  # noqa: F401  (torchvision CPU shim before any model import)
+)
 from enachi_ros.models.registry import build_model, default_asset_dir
 
 
@@ -44,11 +47,40 @@ class ModelRuntime:
 
     @cached_property
     def n_splits(self) -> int:
-        """Cuts of the network the nodes can run (the JPEG option has no robot path yet)."""
-        return sum(1 for sp in self.artifact.splits if sp.kind != "edge_jpeg")
+        """Options a decision may name: the cuts of the network and the codec options."""
+        return len(self.artifact.splits)
+
+    @cached_property
+    def device_index(self) -> int:
+        """The device-only option (the whole model on the robot)."""
+        return next(sp.index for sp in self.artifact.splits if sp.kind == "device_only")
 
     def kind(self, split: int) -> str:
         return self.artifact.split(split).kind
+
+    def codec(self, split: int) -> tuple[str, int] | None:
+        """(format, quality) of a codec option; None for a cut of the network."""
+        sp = self.artifact.split(split)
+        if sp.kind != CODEC_KIND:
+            return None
+        return str(sp.raw["codec"]["format"]), int(sp.raw["codec"]["quality"])
+
+    @cached_property
+    def max_payload_bytes(self) -> int:
+        return int(self.artifact.profile["max_payload_bytes"])
+
+    def encode(self, image_chw: np.ndarray, split: int) -> bytes:
+        """Robot side of a codec option: the frame ([C, H, W] in [0, 1]) as JPEG or WebP bytes."""
+        fmt, quality = self.codec(split)
+        hwc = (np.clip(np.asarray(image_chw, np.float32), 0.0, 1.0) * 255.0).round()
+        return codecs.encode(hwc.astype(np.uint8).transpose(1, 2, 0), fmt, quality)
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Edge side: codec bytes -> the model's input [C, H, W] in [0, 1] (ValueError for
+        bytes that are no image of the model's input size)."""
+        _, h, w = self.input_shape
+        rgb = codecs.decode(data, (h, w, 3))
+        return rgb.transpose(2, 0, 1).astype(np.float32) / 255.0
 
     def layouts(self, split: int, bits: int) -> list[PacketLayout]:
         """Packet layout of a split at a bit width (the artifact's for its default bits)."""

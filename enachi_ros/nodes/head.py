@@ -1,4 +1,5 @@
-"""Robot head-inference node: runs the head at the decided split, quantizes, orders, hands off.
+"""Robot head-inference node: runs the head at the decided split, quantizes, orders, hands off
+(or, for a codec option, encodes the frame as JPEG or WebP and cuts the bytes into packets).
 
 It is also the robot's task owner: every captured frame gets a ledger entry and ends in exactly
 one ``InferenceResult`` on ``enachi/outcome`` (edge result, local inference, a skip the
@@ -6,9 +7,10 @@ scheduler decided, or a drop with its reason). Fallbacks: no valid decision in t
 robot's local policy; edge unreachable (its liveliness lost, or several tasks in a row without
 an edge result) -> device-only.
 
-Device energy = active power x head CPU time x device slowdown (core.energy). CPU time of the
-inference thread, not wall time: the emulated robot CPU is dedicated, so a busy host (a whole
-fleet on one machine) must not inflate the robot's energy.
+Device energy = active power x head CPU time x device slowdown (core.energy; an encoder: one
+core's power x its time x the CPU slowdown). CPU time of the inference thread, not wall time:
+the emulated robot CPU is dedicated, so a busy host (a whole fleet on one machine) must not
+inflate the robot's energy.
 
 Hostile input (anyone on the domain can publish): every received message is validated
 (``ros.validation``) and a rejected one is counted per topic and field; an invalid decision is
@@ -41,7 +43,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from enachi_ros.core.artifact import normalized_entropy
-from enachi_ros.core.energy import compute_energy_j, head_time_s
+from enachi_ros.core.energy import codec_energy_j, codec_time_s, compute_energy_j, head_time_s
 from enachi_ros.core.ledger import Ledger, Task
 from enachi_ros.core.outcomes import DROPPED, LOCAL_FALLBACK, SKIPPED
 from enachi_ros.core.packets import encode_packets
@@ -50,7 +52,13 @@ from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.diagnostics import OK, WARN, Health
 from enachi_ros.ros.lifecycle import ManagedNode
-from enachi_ros.ros.messages import fill_packet_msg, image_to_array, to_seconds, to_time
+from enachi_ros.ros.messages import (
+    fill_codec_packet_msg,
+    fill_packet_msg,
+    image_to_array,
+    to_seconds,
+    to_time,
+)
 from enachi_ros.ros.params import (
     ARTIFACT_DIR,
     MAX_DEADLINE_S,
@@ -59,7 +67,7 @@ from enachi_ros.ros.params import (
     ROBOT_ID,
     Param,
 )
-from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from
+from enachi_ros.ros.physical import DEVICE_PARAMS, RADIO_PARAMS, device_from, radio_from
 from enachi_ros.ros.rejects import InputError, finite
 from enachi_ros.ros.spin import spin_node
 from enachi_ros.ros.validation import (
@@ -119,6 +127,7 @@ class HeadNode(ManagedNode):
     def configure_node(self) -> None:
         self.robot_id: str = self.p["robot_id"]
         self.device = device_from(self.p)
+        self.power = radio_from(self.p, 1.0).power  # the radio's draw: bounds on its reports
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         self.ledger = Ledger(grace_s=self.p["grace_s"])
         self.decision: SchedulerDecision | None = None
@@ -257,18 +266,22 @@ class HeadNode(ManagedNode):
 
     def _on_energy(self, msg: EnergyReport) -> None:
         """The transmitter's report of a task this robot sent: its compute part must be the
-        head's, its transmit part at most p_max over the task's deadline."""
+        head's, its radio parts at most what the radio draws transmitting at p_max and
+        listening over the task's deadline."""
         try:
             check_robot("robot_id", msg.robot_id, self.robot_id)
             task = self._open_energy_task(msg.task_id)
             if task is None:
                 return  # the head's own report of a local or skipped task (already closed)
             window = task.deadline_s - task.capture_s
-            radio_j = self.p["p_max_w"] * window * (1 + FLOAT32_SLACK)
+            tx_j, listen_j = (b * (1 + FLOAT32_SLACK) for b in self.power.bounds_j(
+                self.p["p_max_w"], window, window))
             compute_j = task.compute_energy_j * (1 + FLOAT32_SLACK) + 1e-9
-            finite("transmit_energy_j", msg.transmit_energy_j, 0.0, radio_j)
+            finite("transmit_energy_j", msg.transmit_energy_j, 0.0, tx_j)
+            finite("listen_energy_j", msg.listen_energy_j, 0.0, listen_j)
             finite("compute_energy_j", msg.compute_energy_j, 0.0, compute_j)
-            total = finite("total_energy_j", msg.total_energy_j, 0.0, compute_j + radio_j)
+            total = finite("total_energy_j", msg.total_energy_j, 0.0,
+                           compute_j + tx_j + listen_j)
             most_slots = math.ceil(window / task.slot_s) + 1
             if int(msg.slots_used) > most_slots:
                 raise InputError("slots_used", int(msg.slots_used), f"<= {most_slots} (the "
@@ -439,7 +452,7 @@ class HeadNode(ManagedNode):
         latency, cpu = time.perf_counter() - t0, time.thread_time() - c0
         task.head_latency_s = latency
         task.compute_energy_j = float(compute_energy_j(cpu, self.device))
-        task.split_index = self.runtime.n_splits - 1
+        task.split_index = self.runtime.device_index
         task.policy = decision.policy if decision else "local"
         last = decision or self.decision  # a local task counts in the last decided frame
         task.frame_index = last.frame_index if last else 0
@@ -476,32 +489,45 @@ class HeadNode(ManagedNode):
 
     def _run_head(self, task: Task, image: np.ndarray, d: SchedulerDecision, header) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
-        feature = self.runtime.head(image, d.split_index)
-        cpu = time.thread_time() - c0  # the emulated robot CPU is not shared: CPU time, not wall
-        qt = quantize(feature, d.bits)
-        payloads = encode_packets(qt, self.runtime.layouts(d.split_index, d.bits))
+        codec = self.runtime.codec(d.split_index) is not None
+        if codec:  # the frame compressed: one core's encoder, the bytes cut into packets
+            data = self.runtime.encode(image, d.split_index)
+            cpu = time.thread_time() - c0
+            size = self.runtime.max_payload_bytes
+            chunks = [data[i:i + size] for i in range(0, len(data), size)]
+            energy, robot_s = codec_energy_j(cpu, self.device), codec_time_s(cpu, self.device)
+        else:
+            feature = self.runtime.head(image, d.split_index)
+            cpu = time.thread_time() - c0  # the emulated robot CPU is not shared: CPU time
+            qt = quantize(feature, d.bits)
+            chunks = encode_packets(qt, self.runtime.layouts(d.split_index, d.bits))
+            energy, robot_s = compute_energy_j(cpu, self.device), head_time_s(cpu, self.device)
         task.head_latency_s = time.perf_counter() - t0
-        task.compute_energy_j = float(compute_energy_j(cpu, self.device))
+        task.compute_energy_j = float(energy)
         task.split_index, task.policy, task.frame_index = d.split_index, d.policy, d.frame_index
-        task.packets_total, task.slot_s = len(payloads), float(d.slot_s)
+        task.packets_total, task.slot_s = len(chunks), float(d.slot_s)
         out = EncodedTask(robot_id=self.robot_id, task_id=task.task_id, frame_index=d.frame_index)
         out.header = header
         out.deadline = to_time(task.deadline_s)
-        out.head_cpu_s = cpu  # the transmitter opens the window after the modeled head time
+        out.head_cpu_s = cpu
+        out.robot_compute_s = float(robot_s)  # the transmitter opens the window after it
         out.compute_energy_j = task.compute_energy_j
         out.decision = d
-        for p in payloads:
+        for i, p in enumerate(chunks):
             m = FeaturePacket(
                 robot_id=self.robot_id,
                 task_id=task.task_id,
                 frame_index=d.frame_index,
                 model_name=d.model_name,
                 split_index=d.split_index,
-                packet_count=len(payloads),
+                packet_count=len(chunks),
             )
             m.header = header
             m.deadline = out.deadline
-            fill_packet_msg(m, p)
+            if codec:
+                fill_codec_packet_msg(m, i, p, self.runtime.input_shape)
+            else:
+                fill_packet_msg(m, p)
             out.packets.append(m)
         self.pub_task.publish(out)
 

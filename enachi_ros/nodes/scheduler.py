@@ -49,9 +49,9 @@ PARAMS = (
     Param(
         "policy",
         "enachi",
-        "scheduling policy of the core (simulator only: the oracle, which needs hindsight, and "
-        "edge_jpeg, whose JPEG path the robot nodes do not have yet)",
-        choices=tuple(n for n in POLICY_NAMES if n != "oracle" and "jpeg" not in n),
+        "scheduling policy of the core (not the oracle: it needs hindsight only the simulator "
+        "has)",
+        choices=tuple(n for n in POLICY_NAMES if n != "oracle"),
     ),
     Param(
         "fixed_split",
@@ -149,8 +149,9 @@ class SchedulerNode(ManagedNode):
         self.reports_received = 0
         # What one task can physically spend: the costliest compute (the whole model: a robot
         # may fall back to it under any decision), with a margin for a robot slower than
-        # profiled, plus p_max over the window its frame's decision planned (over the deadline
-        # for a frame this scheduler no longer remembers, or a robot's local task).
+        # profiled, plus the radio transmitting at p_max over the window its frame's decision
+        # planned (over the deadline for a frame this scheduler no longer remembers, or a
+        # robot's local task) and listening over the deadline.
         most_compute = float(np.max(self.splits.compute_j))
         self.compute_bound_j = self.p["compute_energy_margin"] * most_compute
         self.windows: list[dict[int, float]] = [{} for _ in self.robot_ids]  # frame -> window
@@ -211,7 +212,8 @@ class SchedulerNode(ManagedNode):
                 raise InputError("frame_index", frame, f"at most {self.p['max_tasks_per_frame']} "
                                  "reports per frame")
             window = self.windows[i].get(frame, self.p["deadline_s"])
-            e = check_energy_report(msg, rid, self.compute_bound_j, self.radio.p_max_w * window)
+            e = check_energy_report(msg, rid, self.compute_bound_j, *self.radio.power.bounds_j(
+                self.radio.p_max_w, window, self.p["deadline_s"]))
         except InputError as exc:
             self.rejects.reject(topic, exc, "energy report")
             return

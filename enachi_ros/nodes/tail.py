@@ -11,6 +11,9 @@ arriving during one. At the window end the result is produced from whatever arri
 decision asked for a full transmission (``partial_ok`` false: the edge needs every packet), in
 which case an incomplete task gets no prediction (outcome dropped, with the packet count): the
 scoring rule of ``core.scoring``.
+A codec option's packets (the frame as JPEG or WebP bytes) are kept by index; once every packet of
+the frame arrived the edge decodes it and runs the whole model on it (all or nothing: an
+incomplete frame at the window end gets no prediction).
 Every packet is validated before it touches a buffer (``ros.validation.check_packet``: the
 robot of its topic, this edge's model, the split's feature shape and packet count, every payload
 field; its stamps against the node's clock; at most ``max_open_tasks`` open tasks per robot); a
@@ -42,7 +45,7 @@ from std_msgs.msg import Header
 from enachi_ros.core.answer import COMPLETE, EARLY_STOP, INCOMPLETE, WINDOW_END, edge_answer
 from enachi_ros.core.artifact import normalized_entropy
 from enachi_ros.core.outcomes import DROPPED, EDGE_DEADLINE, EDGE_EARLY_STOP
-from enachi_ros.core.packets import Reassembler
+from enachi_ros.core.packets import FrameReassembler, Reassembler
 from enachi_ros.models.runtime import ModelRuntime
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.lifecycle import ManagedNode
@@ -93,7 +96,7 @@ class _Task:
     task_id: int
     frame_index: int
     split: int
-    buffer: Reassembler
+    buffer: Reassembler | FrameReassembler
     total: int
     deadline_s: float
     capture_s: float
@@ -106,6 +109,16 @@ class _Task:
     tail_s: float = 0.0
     probs: np.ndarray | None = field(default=None, repr=False)
     stamp: object = None  # the capture stamp, echoed in the result (the robot checks it)
+    tail_split: int = -1  # the tail that runs on it: the split's, or the whole model's (codec)
+    frame: np.ndarray | None = field(default=None, repr=False)  # a codec frame, decoded
+
+    @property
+    def codec(self) -> bool:
+        return isinstance(self.buffer, FrameReassembler)
+
+    def tensor(self) -> np.ndarray:
+        """The tail's input: the mean-filled features, or the decoded codec frame."""
+        return self.frame if self.codec else self.buffer.tensor()
 
 
 class TailNode(ManagedNode):
@@ -122,11 +135,17 @@ class TailNode(ManagedNode):
     def configure_node(self) -> None:
         self.runtime = ModelRuntime(self.p["model"], self.p["threads"], self.p["artifact_dir"])
         for split in range(self.runtime.n_splits):  # trace every tail now, not at a deadline
-            if self.runtime.kind(split) != "device_only":
+            if self.runtime.kind(split) in ("edge_only", "intermediate"):
                 self.runtime.tail_module(split)
         self.tasks: dict[TaskKey, _Task] = {}
         self.finished: OrderedDict[TaskKey, None] = OrderedDict()
         self.n_packets: dict[tuple[int, int], int] = {}  # (split, bits) -> packet count
+        # a codec frame runs through the whole model: the tail of the raw input's split
+        self.whole_model = next(s.index for s in self.runtime.artifact.splits
+                                if s.kind == "edge_only")
+        payload = self.runtime.max_payload_bytes
+        raw = int(np.prod(self.runtime.input_shape))
+        self.codec_limits = (payload, -(-raw // payload))  # at most the raw frame's packets
         self.decisions: dict[tuple[str, int], SchedulerDecision] = {}
         self.late_packets = 0
         self.results = 0
@@ -217,19 +236,34 @@ class TailNode(ManagedNode):
             return
         payload = check_packet(msg, rid, self.runtime.name, self.runtime.kind,
                                lambda s: self.runtime.artifact.split(s).feature_shape,
-                               self._packets_of, self.runtime.n_splits)
+                               self._packets_of, self.runtime.n_splits, self.codec_limits)
         task = self.tasks.get(key)
         if task is None:
             task = self._open_task(rid, key, msg)
         elif (int(msg.split_index), int(msg.packet_count)) != (task.split, task.total):
             raise InputError("split_index", int(msg.split_index),
                              f"{task.split} with {task.total} packets (the task's first packet)")
-        if task.buffer.add(payload):
+        added = (task.buffer.add(int(msg.packet_index), payload) if task.codec
+                 else task.buffer.add(payload))
+        if added:
             task.bytes_received += len(msg.data)
             task.fresh = True
             task.dirty = task.dirty or task.buffer.received_count in task.checkpoints
+            if task.codec and task.buffer.complete:
+                self._decode(key, task)
             if self.stepper.is_canceled():
                 self.stepper.reset()
+
+    def _decode(self, key: TaskKey, task: _Task) -> None:
+        """A complete codec frame: decode it for the whole model; bytes that are no image of
+        the model's input are rejected and the task answered as dropped."""
+        try:
+            task.frame = self.runtime.decode(task.buffer.data())
+        except ValueError as exc:
+            task.dirty = task.fresh = False
+            self._finish(key, task, DROPPED, f"codec frame does not decode: {exc}")
+            raise InputError("data", f"{task.bytes_received} bytes", "a JPEG or WebP frame of "
+                             "the model's input size") from None
 
     def _open_task(self, rid: str, key: TaskKey, msg: FeaturePacket) -> _Task:
         """A new task from its first packet (validated: nothing is sized by the sender)."""
@@ -248,12 +282,14 @@ class TailNode(ManagedNode):
             raise InputError("task_id", task_id, f"a slot among the {self.p['max_open_tasks']} "
                              f"open tasks of {rid} (all taken)")
         split = int(msg.split_index)
-        task = _Task(rid, task_id, int(msg.frame_index), split,
-                     Reassembler(tuple(int(v) for v in msg.shape),
-                                 self.runtime.channel_mean(split)),
+        codec = self.runtime.codec(split) is not None
+        buffer = (FrameReassembler(int(msg.packet_count)) if codec else
+                  Reassembler(tuple(int(v) for v in msg.shape), self.runtime.channel_mean(split)))
+        task = _Task(rid, task_id, int(msg.frame_index), split, buffer,
                      int(msg.packet_count), deadline, capture,
                      self.runtime.checkpoints(split, int(msg.packet_count)))
         task.stamp = msg.header.stamp
+        task.tail_split = self.whole_model if codec else split
         self.tasks[key] = task
         return task
 
@@ -266,6 +302,8 @@ class TailNode(ManagedNode):
         return self.runtime.theta(task.split), True
 
     def _needs_all(self, task: _Task) -> bool:
+        if task.codec:
+            return True
         d = self.decisions.get((task.robot_id, task.frame_index))
         return d is not None and not d.partial_ok
 
@@ -282,6 +320,10 @@ class TailNode(ManagedNode):
             self._submit(now, fb)
         for key, task in list(self.tasks.items()):
             due = now >= task.deadline_s - fb
+            if due and task.codec and task.frame is None:
+                self._finish(key, task, DROPPED, f"codec frame incomplete at the window end: "
+                             f"{task.buffer.received_count}/{task.total} packets")
+                continue
             if due and task.probs_packets < task.buffer.received_count:
                 self._evaluate_now(task)  # its window ends: answer from all that arrived
             if task.probs is None:
@@ -309,15 +351,17 @@ class TailNode(ManagedNode):
         by_split: dict[int, list[_Task]] = {}
         for task in self.tasks.values():
             due = now >= task.deadline_s - fb - 2.0 * self.last_pass_s
+            if task.codec and task.frame is None:
+                continue  # nothing to run before the whole frame is there
             if task.dirty or (task.fresh and due):
-                by_split.setdefault(task.split, []).append(task)
+                by_split.setdefault(task.tail_split, []).append(task)
         if not by_split:
             return
         work = []
         for split, group in by_split.items():
             work.append((split, group, [(t.buffer.received_count, t.bytes_received)
                                         for t in group],
-                         np.stack([t.buffer.tensor() for t in group])))
+                         np.stack([t.tensor() for t in group])))
             for t in group:
                 t.dirty = t.fresh = False
         self.inflight = self.worker.submit(self._run_pass, work)
@@ -330,9 +374,9 @@ class TailNode(ManagedNode):
             self.inflight = None
         if task.probs_packets < task.buffer.received_count:
             task.dirty = task.fresh = False
-            features = task.buffer.tensor()[None]
+            features = task.tensor()[None]
             counts = [(task.buffer.received_count, task.bytes_received)]
-            self._apply(self._run_pass([(task.split, [task], counts, features)]))
+            self._apply(self._run_pass([(task.tail_split, [task], counts, features)]))
 
     def _run_pass(self, work: list) -> tuple[list, float]:
         """Worker thread: the tail on each split's stacked features (no node state touched)."""

@@ -6,7 +6,8 @@ the channel gain (emulated Rayleigh fading over path loss, explicit and seeded),
 inner reference-tracking law, the rate, which packets go out and which the emulated link loses.
 Delivered packets are published on ``enachi/features`` at the end of their slot; a STOP from the
 edge ends the task at once; at the window end the task ends anyway. Then it reports the energy
-(compute + transmit) and the channel it saw.
+(compute, then what the radio drew above its doze floor: transmitting, and listening in the
+window and for the result, ``core.radio_power``) and the channel it saw.
 
 Replace the emulation by a real link with ``radio_emulation:=false``: packets are published as
 the rate allows and the network loses what it loses.
@@ -30,19 +31,17 @@ from enachi_interfaces.msg import (
     TaskFeedback,
 )
 
-from enachi_ros.core.channel import RayleighChannel, snr
-from enachi_ros.core.energy import head_time_s
+from enachi_ros.core.channel import RayleighChannel
 from enachi_ros.core.link import EmulatedLink, RealLink, Uplink
+from enachi_ros.core.rates import snr
 from enachi_ros.ros import qos, topics
 from enachi_ros.ros.lifecycle import ManagedNode
 from enachi_ros.ros.messages import to_seconds
 from enachi_ros.ros.params import FEATURE_QUEUE, MAX_STAMP_SKEW, MODEL, ROBOT_ID, Param
 from enachi_ros.ros.physical import (
     CHANNEL_PARAMS,
-    DEVICE_PARAMS,
     RADIO_PARAMS,
     channel_from,
-    device_from,
     radio_from,
 )
 from enachi_ros.ros.rejects import InputError, one_of
@@ -68,7 +67,6 @@ PARAMS = (
     MAX_STAMP_SKEW,
     *FEATURE_QUEUE,
     *RADIO_PARAMS,
-    *DEVICE_PARAMS,
     *CHANNEL_PARAMS,
 )
 
@@ -98,7 +96,6 @@ class TransmitterNode(ManagedNode):
 
     def configure_node(self) -> None:
         self.robot_id: str = self.p["robot_id"]
-        self.device = device_from(self.p)
         self.channel_params = channel_from(self.p)
         self.rng = np.random.default_rng(self.p["channel_seed"])
         self.channel = RayleighChannel(
@@ -183,11 +180,12 @@ class TransmitterNode(ManagedNode):
             feedback_delay=self.p["loss_feedback_slots"],
             send_order=None if order is None else order[None, :],
             decode_skip=bool(d.decode_skip),
+            result_wait_s=radio.feedback_s,  # T_fb: the edge's answer path
         )
-        # The robot's head runs device_slowdown times slower than this machine: the window
-        # opens after the modeled head time (the real head time is usually shorter).
+        # The robot's processor is slower than this machine: the window opens after the modeled
+        # compute time (the head's here is usually shorter).
         capture = to_seconds(msg.header.stamp)
-        start = max(self.now(), capture + float(head_time_s(msg.head_cpu_s, self.device)))
+        start = max(self.now(), capture + float(msg.robot_compute_s))
         return _Active(msg, link, start)
 
     def _tick(self) -> None:
@@ -212,6 +210,7 @@ class TransmitterNode(ManagedNode):
         if not a.link.done[0] and now >= to_seconds(a.task.deadline) - a.link.radio.feedback_s:
             a.link.stop(delayed=False)
         if a.link.done[0]:
+            a.link.finish(a.stopped)  # the wait for the result (none after a STOP)
             self._report(a.task, a)
             self.active = None
 
@@ -223,15 +222,17 @@ class TransmitterNode(ManagedNode):
         e.reference_power_w = float(msg.decision.reference_power_w)
         if a is not None:
             link = a.link
-            e.transmit_energy_j = float(link.energy_j[0])
+            e.transmit_energy_j = float(link.transmit_j[0])
+            e.listen_energy_j = float(link.listen_j[0])
             e.slots_used = int(link.slots_used[0])
             e.packets_sent = int(link.packets_sent[0])
             e.packets_lost = int(link.packets_lost[0])
             e.bytes_sent = a.bytes_sent
-            e.mean_power_w = float(e.transmit_energy_j / max(e.slots_used, 1) / link.radio.slot_s)
+            spent = link.controllers[0][1].spent_j  # radiated, what the power law tracks
+            e.mean_power_w = float(spent[0] / max(e.slots_used, 1) / link.radio.slot_s)
             z = getattr(link.controllers[0][1], "z", None)
             e.tracking_queue = float(z[0]) if z is not None else 0.0
-        e.total_energy_j = e.compute_energy_j + e.transmit_energy_j
+        e.total_energy_j = e.compute_energy_j + e.transmit_energy_j + e.listen_energy_j
         self.pub_energy.publish(e)
         if a is None or not a.gains:
             return

@@ -35,6 +35,17 @@ def fill_packet_msg(msg, payload: PacketPayload) -> None:
     msg.data = payload.data  # bytes: the fast path (never assign an ndarray)
 
 
+def fill_codec_packet_msg(msg, index: int, data: bytes, input_shape) -> None:
+    """One packet of a codec frame: a slice of the encoded bytes; ``shape`` is the model's
+    input (the decoded frame), no channels, rows, scale or offset."""
+    msg.packet_index = int(index)
+    msg.shape = [int(v) for v in input_shape]
+    msg.channels, msg.row_start, msg.row_count = [], 0, 0
+    msg.bits = 8
+    msg.scale, msg.zero_point = [], []
+    msg.data = bytes(data)
+
+
 def payload_from_msg(msg) -> PacketPayload:
     """Validate and convert a received FeaturePacket; ValueError names what is wrong."""
     if msg.packet_count == 0 or msg.packet_index >= msg.packet_count:

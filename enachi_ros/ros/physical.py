@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from enachi_ros.core.params import ChannelParams, DeviceParams, RadioParams
+from enachi_ros.core.params import RATE_MODELS, ChannelParams, DeviceParams, RadioParams
+from enachi_ros.core.radio_power import LISTEN_MODES, RadioPower
 from enachi_ros.ros.params import Param
 
-_R, _D = RadioParams(), DeviceParams()
+_R, _D, _P = RadioParams(), DeviceParams(), RadioPower()
 
 RADIO_PARAMS = (
     Param("slot_s", _R.slot_s, "radio slot length tau (s)", low=1e-5, high=0.1),
@@ -28,10 +29,27 @@ RADIO_PARAMS = (
     Param(
         "decode_snr_db",
         _R.decode_snr_db,
-        "SNR below which a slot's packets are lost (dB)",
+        "SNR below which a slot's packets are lost (dB); the shannon rate model's only (an MCS "
+        "table has its own)",
         low=-30.0,
         high=60.0,
     ),
+    Param("rate_model", _R.rate_model, "how a share's SNR becomes a rate (core/rates.py)",
+          choices=RATE_MODELS),
+    Param("mac_efficiency", _R.mac_efficiency, "share of a slot's airtime that carries data",
+          low=1e-3, high=1.0),
+    Param("spatial_streams", _R.spatial_streams, "uplink spatial streams", low=1, high=8),
+    Param("tx_circuit_w", _P.tx_circuit_w, "radio draw while transmitting, without the PA (W)",
+          low=0.0, high=100.0),
+    Param("pa_efficiency", _P.pa_efficiency, "power amplifier efficiency (radiated / drawn)",
+          low=1e-3, high=1.0),
+    Param("listen_w", _P.listen_w, "radio draw while awake without transmitting (W)", low=0.0,
+          high=100.0),
+    Param("sleep_w", _P.sleep_w, "radio draw while dozing (W)", low=0.0, high=100.0),
+    Param("listen_mode", _P.listen_mode, "when the radio is awake waiting for the edge",
+          choices=LISTEN_MODES),
+    Param("twt_wake_s", _P.twt_wake_s, "awake time per window slot without a transmission, and "
+          "for the result (twt) (s)", low=0.0, high=1.0),
     Param(
         "residual_loss",
         _R.residual_loss,
@@ -70,6 +88,12 @@ DEVICE_PARAMS = (
         high=1e3,
     ),
     Param("edge_speedup", _D.edge_speedup, "edge speed / this machine's speed", low=1e-3, high=1e4),
+    Param("cpu_slowdown", _D.cpu_slowdown, "one robot core's time / one core's here (codecs)",
+          low=1e-3, high=1e4),
+    Param("cpu_core_power_w", _D.cpu_core_power_w, "one robot core's power while it computes, "
+          "above idle (W)", low=0.0, high=1e3),
+    Param("idle_power_w", _D.idle_power_w, "the robot's idle power, its base (W)", low=0.0,
+          high=1e4),
 )
 CHANNEL_PARAMS = (
     Param("pl_ref_db", ChannelParams().pl_ref_db, "path loss at 1 m (dB)", low=0.0, high=200.0),
@@ -85,8 +109,15 @@ CHANNEL_PARAMS = (
 )
 
 
+_POWER_FIELDS = ("tx_circuit_w", "pa_efficiency", "listen_w", "sleep_w", "listen_mode",
+                 "twt_wake_s")
+
+
 def radio_from(values: dict[str, Any], bandwidth_hz: float) -> RadioParams:
-    return RadioParams(bandwidth_hz=bandwidth_hz, **{p.name: values[p.name] for p in RADIO_PARAMS})
+    power = RadioPower(**{k: values[k] for k in _POWER_FIELDS})
+    return RadioParams(bandwidth_hz=bandwidth_hz, power=power,
+                       **{p.name: values[p.name] for p in RADIO_PARAMS
+                          if p.name not in _POWER_FIELDS})
 
 
 def device_from(values: dict[str, Any]) -> DeviceParams:

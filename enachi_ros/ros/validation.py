@@ -47,16 +47,21 @@ def check_stamp(field: str, stamp: Any, now_s: float, max_skew_s: float) -> floa
 
 # ----------------------------------------------------------------------------- scheduler side
 def check_energy_report(msg: Any, robot_id: str, compute_bound_j: float,
-                        transmit_bound_j: float) -> float:
+                        transmit_bound_j: float, listen_bound_j: float) -> float:
     """The total energy of one task, each part bounded by what a task can physically spend:
-    its compute, and the radio at p_max over its window."""
+    its compute, the radio transmitting at p_max over its window, and listening over its
+    deadline (``RadioPower.bounds_j``)."""
     check_robot("robot_id", msg.robot_id, robot_id)
     transmit_bound_j *= 1 + FLOAT32_SLACK  # the report's fields are float32
+    listen_bound_j *= 1 + FLOAT32_SLACK
     compute = finite("compute_energy_j", msg.compute_energy_j, 0.0, compute_bound_j)
     transmit = finite("transmit_energy_j", msg.transmit_energy_j, 0.0, transmit_bound_j)
-    total = finite("total_energy_j", msg.total_energy_j, 0.0, compute_bound_j + transmit_bound_j)
-    if not math.isclose(total, compute + transmit, rel_tol=1e-4, abs_tol=1e-9):
-        raise InputError("total_energy_j", total, f"compute + transmit = {compute + transmit:g}")
+    listen = finite("listen_energy_j", msg.listen_energy_j, 0.0, listen_bound_j)
+    total = finite("total_energy_j", msg.total_energy_j, 0.0,
+                   compute_bound_j + transmit_bound_j + listen_bound_j)
+    parts = compute + transmit + listen
+    if not math.isclose(total, parts, rel_tol=1e-4, abs_tol=1e-9):
+        raise InputError("total_energy_j", total, f"compute + transmit + listen = {parts:g}")
     return total
 
 
@@ -146,6 +151,7 @@ def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, slot_s: float, n
         raise InputError("deadline", round(deadline, 3),
                          f"in (capture, capture + {MAX_DEADLINE_S:g} s]")
     finite("head_cpu_s", msg.head_cpu_s, 0.0, MAX_DEADLINE_S)
+    finite("robot_compute_s", msg.robot_compute_s, 0.0, MAX_DEADLINE_S)
     finite("compute_energy_j", msg.compute_energy_j, 0.0, 1e3)
     d = msg.decision
     check_robot("decision.robot_id", d.robot_id, robot_id)
@@ -169,16 +175,44 @@ def check_encoded_task(msg: Any, robot_id: str, p_max_w: float, slot_s: float, n
 
 
 # ----------------------------------------------------------------------------- edge side
+def check_codec_packet(msg: Any, split: int, input_shape: Sequence[int], max_payload: int,
+                       max_packets: int) -> bytes:
+    """A packet of a codec frame: the model's input shape, no tensor fields, at most
+    ``max_payload`` bytes, and at most ``max_packets`` packets a frame (a frame larger than the
+    raw image is no compressed frame), so nothing the sender claims sizes an allocation."""
+    if tuple(int(v) for v in msg.shape) != tuple(input_shape):
+        raise InputError("shape", list(msg.shape), f"{list(input_shape)} (the model's input)")
+    for field in ("channels", "scale", "zero_point"):
+        if len(getattr(msg, field)):
+            raise InputError(field, f"{len(getattr(msg, field))} values", "none in a codec "
+                             f"packet (split {split})")
+    count = int(msg.packet_count)
+    if not 1 <= count <= max_packets:
+        raise InputError("packet_count", count, f"1 to {max_packets} (split {split}: a codec "
+                         "frame no larger than the raw image)")
+    if int(msg.packet_index) >= count:
+        raise InputError("packet_index", int(msg.packet_index), f"< packet_count = {count}")
+    if not 1 <= len(msg.data) <= max_payload:
+        raise InputError("data", f"{len(msg.data)} bytes", f"1 to {max_payload} bytes")
+    return bytes(msg.data)
+
+
 def check_packet(msg: Any, robot_id: str, model_name: str, kind_of: Any,
-                 feature_shape: Any, n_packets: Any, n_splits: int) -> PacketPayload:
+                 feature_shape: Any, n_packets: Any, n_splits: int,
+                 codec_limits: tuple[int, int] | None = None) -> PacketPayload | bytes:
     """A FeaturePacket against this edge's model: the split's feature shape and packet count
-    (so no allocation is sized by the sender), then every payload field (``PacketPayload``)."""
+    (so no allocation is sized by the sender), then every payload field (``PacketPayload``);
+    for a codec option (``codec_limits``: largest packet, most packets) its bytes."""
     check_robot("robot_id", msg.robot_id, robot_id)
     if msg.model_name != model_name:
         raise InputError("model_name", msg.model_name, f"{model_name!r} (this edge's model)")
     split = below("split_index", msg.split_index, n_splits)
     if kind_of(split) == "device_only":
         raise InputError("split_index", split, "a split with a tail (not device-only)")
+    if kind_of(split) == "edge_codec":
+        if codec_limits is None:
+            raise InputError("split_index", split, "a cut of the network (no codec path here)")
+        return check_codec_packet(msg, split, feature_shape(split), *codec_limits)
     bits = one_of("bits", int(msg.bits), BITS)
     shape: Sequence[int] = tuple(int(v) for v in feature_shape(split))
     if tuple(int(v) for v in msg.shape) != shape:

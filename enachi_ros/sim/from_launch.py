@@ -18,8 +18,15 @@ from typing import Any
 
 import yaml
 
+from enachi_ros.core.params import BOLTZMANN_DBM_PER_HZ
 from enachi_ros.sim.config import ExperimentConfig, parse_config
 from enachi_ros.tools.launch_eval import NodeSpec, evaluate
+
+# the radio and device parameters a scheduler node holds, under the simulator's names
+RADIO_KEYS = ("rate_model", "mac_efficiency", "spatial_streams", "tx_circuit_w", "pa_efficiency",
+              "listen_w", "sleep_w", "listen_mode", "twt_wake_s")
+DEVICE_KEYS = ("device_slowdown", "device_active_power_w", "edge_speedup", "cpu_slowdown",
+               "cpu_core_power_w", "idle_power_w")
 
 
 def node_parameters(spec: NodeSpec) -> dict[str, Any]:
@@ -47,7 +54,9 @@ def experiment_from_specs(
     if len(losses) != 1:
         raise ValueError(f"launch configuration: the simulator needs one residual_loss for every "
                          f"robot, got {sorted(losses)}")
-    noise_figure_db = 10 * math.log10(float(sched["noise_psd_w_per_hz"]) / 10 ** (-204.0 / 10))
+    thermal_w_per_hz = 10 ** ((BOLTZMANN_DBM_PER_HZ - 30.0) / 10)
+    noise_figure_db = 10 * math.log10(float(sched["noise_psd_w_per_hz"]) / thermal_w_per_hz)
+    shannon = sched.get("rate_model", "shannon") == "shannon"
     return parse_config(
         {
             "name": "live-equivalent",
@@ -66,19 +75,16 @@ def experiment_from_specs(
             "radio": {
                 "bandwidth_hz": sched["total_bandwidth_hz"],
                 "noise_figure_db": round(noise_figure_db, 3),
-                **{
-                    k: sched[k]
-                    for k in ("slot_s", "p_max_w", "decode_snr_db", "feedback_s")
-                },
+                **{k: sched[k] for k in ("slot_s", "p_max_w", "feedback_s")},
+                **({"decode_snr_db": sched["decode_snr_db"]} if shannon else {}),
+                **{k: sched[k] for k in RADIO_KEYS if k in sched},
                 "residual_loss": losses.pop(),
                 "granularity_hz": sched.get("granularity_hz", 0.0),
             },
             "channel": {
                 k: sched[k] for k in ("pl_ref_db", "pl_exponent", "carrier_hz", "speed_mps")
             },
-            "device": {
-                k: sched[k] for k in ("device_slowdown", "device_active_power_w", "edge_speedup")
-            },
+            "device": {k: sched[k] for k in DEVICE_KEYS if k in sched},
         },
         "launch configuration",
     )
