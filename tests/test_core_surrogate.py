@@ -34,7 +34,7 @@ def test_refit_on_committed_calibration_curves_gives_committed_parameters(model:
     art = load_artifact(folder)
     for raw, split in zip(profile["splits"], art.splits, strict=True):
         curve = raw["accuracy_vs_fraction"]
-        if raw["kind"] == "edge_jpeg":  # all or nothing: fitted through (0, 0) and (1, A(1))
+        if raw["kind"] == "edge_codec":  # all or nothing: fitted through (0, 0) and (1, A(1))
             fraction, accuracy = [0.0, 1.0], [0.0, curve["accuracy_calib"][-1]]
         else:
             fraction, accuracy = curve["fraction"], curve["accuracy_calib"]

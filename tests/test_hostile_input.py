@@ -248,16 +248,21 @@ def test_the_scheduler_bounds_energy_reports_and_counts_each_task_once(ros) -> N
     sched._on_frame()
     sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=1, frame_index=1))
     assert sched.reports_received == 4
-    # transmit energy beyond p_max over the window the task's frame planned
+    # transmit energy beyond the radio's draw at p_max over the window the task's frame
+    # planned, listening beyond its draw over the deadline
     window = sched.windows[0][1]
     compute = float(np.max(sched.splits.compute_j))
-    for task_id, transmit in ((5, sched.radio.p_max_w * window * 0.99),
-                              (6, sched.radio.p_max_w * window * 1.01)):
+    tx_bound, listen_bound = sched.radio.power.bounds_j(sched.radio.p_max_w, window,
+                                                        sched.p["deadline_s"])
+    for task_id, transmit, listen in ((5, tx_bound * 0.99, listen_bound * 0.99),
+                                      (6, tx_bound * 1.01, 0.0), (7, 0.0, listen_bound * 1.01)):
         sched._on_energy(0, EnergyReport(robot_id="robot1", task_id=task_id, frame_index=1,
                                          compute_energy_j=compute, transmit_energy_j=transmit,
-                                         total_energy_j=compute + transmit))
+                                         listen_energy_j=listen,
+                                         total_energy_j=compute + transmit + listen))
     assert sched.reports_received == 5
     assert rejected(sched, topic)["transmit_energy_j"] == 1
+    assert rejected(sched, topic)["listen_energy_j"] == 1
 
 
 def test_the_transmitter_rejects_a_malformed_encoded_task(ros) -> None:
@@ -312,7 +317,7 @@ def test_validators_accept_or_name_the_field_for_any_message() -> None:
     checks = {
         SchedulerDecision: lambda m: v.check_decision(m, runtime.name, runtime.n_splits, 1.0,
                                                       0.005),
-        EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0, 1.0),
+        EnergyReport: lambda m: v.check_energy_report(m, "robot1", 1.0, 1.0, 1.0),
         ChannelReport: lambda m: v.check_channel_report(m, "robot1", 21, 1e9),
         EncodedTask: lambda m: v.check_encoded_task(m, "robot1", 1.0, 0.005, now, 10.0),
         FeaturePacket: lambda m: v.check_packet(
@@ -322,12 +327,16 @@ def test_validators_accept_or_name_the_field_for_any_message() -> None:
         InferenceResult: lambda m: v.check_edge_result(m, "robot1", 10, 5, 1, (1, 2)),
     }
 
+    codec_packet = (FeaturePacket, "codec")  # a packet of a codec frame (camera models)
+    checks[codec_packet] = lambda m: v.check_codec_packet(m, 8, (3, 160, 160), 1024, 75)
+
     @settings(max_examples=300, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def run(data) -> None:
         kind = data.draw(st.sampled_from(list(checks)))
-        _any_message_rejected_cleanly(checks[kind], data.draw(message_strategy(kind)))
+        msg_type = kind[0] if isinstance(kind, tuple) else kind
+        _any_message_rejected_cleanly(checks[kind], data.draw(message_strategy(msg_type)))
 
     run()
 

@@ -24,7 +24,8 @@ from enachi_ros.core.radio_power import RadioPower
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
 PROFILE_SECTIONS = ("radio", "channel", "device", "robots")
-SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta")
+SWEEPABLE = ("deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta",
+             "radio.tx_circuit_w", "radio.listen_mode")
 
 
 class _Strict(BaseModel):
@@ -57,8 +58,8 @@ class RadioConfig(_Strict):
     noise_figure_db: float = Field(10.0, ge=0, le=30)
     slot_s: float = Field(1e-3, gt=0, le=0.1)
     p_max_w: float = Field(0.2, gt=0, le=10)
-    # the Shannon model's decoding threshold; an MCS table has its own (core.rates)
-    decode_snr_db: float = Field(3.0, ge=-10, le=40)
+    # the Shannon model's decoding threshold (default 3 dB); an MCS table has its own
+    decode_snr_db: float | None = Field(None, ge=-10, le=40)
     residual_loss: float = Field(0.0, ge=0, lt=1)
     feedback_s: float = Field(1e-3, ge=0)
     granularity_hz: float = Field(0.0, ge=0)  # RU / PRB width; 0: continuous shares
@@ -75,7 +76,7 @@ class RadioConfig(_Strict):
 
     @model_validator(mode="after")
     def _threshold(self) -> RadioConfig:
-        if self.rate_model != "shannon" and "decode_snr_db" in self.model_fields_set:
+        if self.rate_model != "shannon" and self.decode_snr_db is not None:
             raise ValueError(f"decode_snr_db: only the shannon rate model reads it; the "
                              f"{self.rate_model} MCS table sets the outage SNR (leave it out)")
         return self
@@ -87,8 +88,9 @@ class RadioConfig(_Strict):
     def params(self) -> RadioParams:
         psd = 10 ** ((BOLTZMANN_DBM_PER_HZ + self.noise_figure_db - 30.0) / 10.0)
         try:
+            decode = 3.0 if self.decode_snr_db is None else self.decode_snr_db
             return RadioParams(self.bandwidth_hz, psd, self.slot_s, self.p_max_w,
-                               self.decode_snr_db, self.residual_loss, self.feedback_s,
+                               decode, self.residual_loss, self.feedback_s,
                                self.granularity_hz, self.rate_model, self.mac_efficiency,
                                self.spatial_streams, self.power())
         except ValueError as exc:
@@ -132,9 +134,21 @@ class DeviceConfig(_Strict):
 
 
 class SweepConfig(_Strict):
-    parameter: Literal["deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta"]
-    values: list[float] = Field(min_length=1)
-    headline: float | None = None  # the value reported as the headline (default: first)
+    """One parameter over several values (``radio.listen_mode``: names, the others numbers)."""
+
+    parameter: Literal["deadline_s", "radio.bandwidth_hz", "robots.count", "v", "v_scale", "theta",
+                       "radio.tx_circuit_w", "radio.listen_mode"]
+    values: list[float | str] = Field(min_length=1)
+    headline: float | str | None = None  # the value reported as the headline (default: first)
+
+    @model_validator(mode="after")
+    def _kinds(self) -> SweepConfig:
+        text = self.parameter == "radio.listen_mode"
+        bad = [v for v in self.values if isinstance(v, str) != text]
+        if bad:
+            raise ValueError(f"values: expected {'names' if text else 'numbers'} for "
+                             f"{self.parameter}, got {bad}")
+        return self
 
 
 class FrontConfig(_Strict):
