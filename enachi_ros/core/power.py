@@ -117,7 +117,7 @@ class PowerController(_Base):
         zeta_slots: float = 4.0,
         decode_skip: bool = True,
         credit: float = 3.0,
-        iterations: int = 32,
+        iterations: int = 28,
     ) -> None:
         super().__init__(p_ref, bandwidth_hz, radio, decode_skip)
         if zeta_slots <= 0:
@@ -151,14 +151,15 @@ class PowerController(_Base):
             return np.where((p > 0) & (value > 0), p, 0.0)
         t = self.table.thresholds
         se = self.table.efficiencies
-        p_m = t * (noise_w / h)[..., None]  # [..., M] least power of each MCS
+        unit = noise_w / h  # the power that gives SNR 1
+        p_m = t * unit[..., None]  # [..., M] least power of each MCS
         with np.errstate(invalid="ignore"):
             value = v2[..., None] * se - weight[..., None] * (p_m + self.on_cost)
-        value = np.where(p_m <= p_max * (1 + 1e-12), value, -np.inf)
+        value[p_m > p_max * (1 + 1e-12)] = -np.inf
         best = np.argmax(value, axis=-1)
-        best_value = np.take_along_axis(value, best[..., None], axis=-1)[..., 0]
-        p = np.take_along_axis(p_m, best[..., None], axis=-1)[..., 0] * (1.0 + 1e-9)
-        return np.where(best_value > 0, np.minimum(p, p_max), 0.0)
+        worth = value.max(axis=-1) > 0
+        p = t[best] * unit * (1.0 + 1e-9)
+        return np.where(worth, np.minimum(p, p_max), 0.0)
 
     def _calibrate(self, h_nom: np.ndarray, iterations: int) -> np.ndarray:
         """V2 per task such that at Z = 0 the mean radiated power over Rayleigh fading around

@@ -31,6 +31,7 @@ nothing): for a table ``sum_m se_m (exp(-t_m / g) - exp(-t_{m+1} / g))``, in clo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,12 +47,12 @@ class McsTable:
     threshold_db: tuple[float, ...]
     bits_per_symbol: tuple[float, ...]
 
-    @property
+    @cached_property
     def thresholds(self) -> np.ndarray:
         """Linear SNR thresholds, ascending."""
         return 10.0 ** (np.asarray(self.threshold_db) / 10.0)
 
-    @property
+    @cached_property
     def efficiencies(self) -> np.ndarray:
         return np.asarray(self.bits_per_symbol, float)
 

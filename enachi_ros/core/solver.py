@@ -72,7 +72,7 @@ from enachi_ros.core.split_table import SplitTable
 from enachi_ros.core.surrogate import surrogate_accuracy
 from enachi_ros.core.units import allowed_units, total_units, unit_hz
 
-SNR_GRID_POINTS = 20
+SNR_GRID_POINTS = 16
 SHANNON_SPAN_DB = 30.0  # the Shannon model's grid: the decoding threshold and 30 dB above
 TABLE_HEADROOM_DB = 10.0  # an MCS table's grid: its lowest to 10 dB above its highest threshold
 DELIVERY_MARGIN = 2.0
