@@ -99,9 +99,16 @@ def test_summarize_splits_per_robot_and_keys_frames_by_robot() -> None:
     assert s["outcomes_per_s"] == 0.5 and s["config"] == {"policy": "x"}
     assert set(s["total"]) == {
         "frames_captured", "outcomes", "accuracy", "answered_rate", "deadline_met_rate",
-        "unanswered", "energy_per_task_j", "bytes_per_task", "early_stop_rate", "fallbacks",
-        "frames_without_outcome", "duplicate_outcomes", "unknown_outcome_kinds", "defects"}
+        "unanswered", "energy_per_task_j", "base_per_task_j", "controlled_share",
+        "bytes_per_task", "early_stop_rate", "fallbacks", "frames_without_outcome",
+        "duplicate_outcomes", "unknown_outcome_kinds", "defects"}
     assert s["input_rejects"] == {"total": 0, "by_topic": {}, "by_node": {}}
+    assert s["total"]["base_per_task_j"] is None  # no robot base in this config
+    # with the robots' base (idle board, dozing radio) the share the scheduler controls
+    based = summarize(outs, caps, ["robot1"], config={"robot_base": {"per_frame_j": 1.0}})
+    energy = based["total"]["energy_per_task_j"]
+    assert based["total"]["base_per_task_j"] == 1.0
+    assert based["total"]["controlled_share"] == pytest.approx(energy / (energy + 1.0))
 
 
 def test_latency_summary_and_middleware_overhead() -> None:

@@ -58,7 +58,7 @@ class Progress:
     def final(self, summary: dict[str, Any], out: Path) -> None:
         from rich.console import Console
 
-        console = Console(width=max(110, shutil.get_terminal_size().columns))
+        console = Console(width=max(140, shutil.get_terminal_size().columns))
         console.print(summary_table(summary, "run summary"))
         lat = summary["latency_s"]["total"]
         console.print(
@@ -79,13 +79,15 @@ def summary_table(summary: dict[str, Any], title: str) -> Any:
     short = {"edge_early_stop": "early stop", "edge_deadline": "edge dl", "local_fallback":
              "local", "dropped": "dropped", "skipped": "skipped"}
     for col in ("robot", "frames", *(short[k] for k in OUTCOME_KINDS), "acc", "answered",
-                "J/task", "dl met", "no outc", "dup"):
+                "J/task", "base J", "ctrl", "dl met", "no outc", "dup"):
         table.add_column(col, justify="left" if col == "robot" else "right")
     rows = [*summary["robots"].items(), ("total", summary["total"])]
     for name, s in rows:
         table.add_row(
             name, str(s["frames_captured"]), *(str(s["outcomes"][k]) for k in OUTCOME_KINDS),
             fmt(s["accuracy"]), fmt(s["answered_rate"]), fmt(s["energy_per_task_j"], 4),
+            fmt(s.get("base_per_task_j"), 3),
+            "-" if s.get("controlled_share") is None else f"{100 * s['controlled_share']:.1f}%",
             fmt(s["deadline_met_rate"]),
             str(s["frames_without_outcome"]), str(s["duplicate_outcomes"]),
             style="bold" if name == "total" else None)

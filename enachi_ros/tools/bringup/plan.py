@@ -105,6 +105,23 @@ def group_specs(specs: list[NodeSpec], mode: str) -> list[Group]:
     return list(groups.values())
 
 
+def robot_base(specs: list[NodeSpec]) -> dict[str, float] | None:
+    """What each robot draws whatever the scheduler decides (its idle board and dozing radio,
+    from the head's physical parameters) and per frame (1 / the camera's frame rate): the base
+    the run summary reports beside the robots' energy. None without a head or a camera."""
+    from enachi_ros.core.params import DeviceParams
+    from enachi_ros.core.radio_power import RadioPower
+    from enachi_ros.sim.from_launch import node_parameters
+
+    head = next((node_parameters(s) for s in specs if s.name == "head"), None)
+    camera = next((node_parameters(s) for s in specs if s.name == "camera"), None)
+    if head is None or camera is None or not float(camera.get("frame_rate", 0.0)) > 0:
+        return None
+    power_w = float(head.get("idle_power_w", DeviceParams().idle_power_w)) + float(
+        head.get("sleep_w", RadioPower().sleep_w))
+    return {"power_w": power_w, "per_frame_j": power_w / float(camera["frame_rate"])}
+
+
 def robot_ids_of(specs: list[NodeSpec]) -> list[str]:
     """Namespaces that run a camera: the robots whose frames are counted."""
     return list(dict.fromkeys(s.namespace.strip("/") for s in specs if s.name == "camera"))

@@ -32,6 +32,7 @@ from enachi_ros.tools.bringup.plan import (
     group_specs,
     launch_arguments,
     plan_specs,
+    robot_base,
     robot_ids_of,
     ros_environment,
 )
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> RunResult:
         "ros_domain_id": env["ROS_DOMAIN_ID"], "robot_ids": robot_ids,
         "groups": {g.name: [s.fqn for s in g.specs] for g in groups},
         "parameters": {s.fqn: {"files": s.parameter_files, "inline": s.parameters} for s in specs},
+        "robot_base": robot_base(specs),
     }
     # This process joins the same domain and DDS profile as the nodes it records.
     os.environ.update({k: v for k, v in groups[0].environment.items()

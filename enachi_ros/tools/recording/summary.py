@@ -100,8 +100,8 @@ def _quantile(values: Sequence[float], q: float) -> float | None:
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
-def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[str, Any]]
-                  ) -> dict[str, Any]:
+def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[str, Any]],
+                  base_per_task_j: float | None = None) -> dict[str, Any]:
     """The summary block of one robot (or of all robots: keys include robot_id).
 
     Scored by the one rule of ``core.scoring`` (the simulator's): a frame is answered when the
@@ -117,6 +117,9 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
       ``frames_captured``. ``defects`` counts what breaks "exactly one outcome of a known kind
       per frame": frames without one, duplicates, unknown kinds.
     - energy, bytes and early stops are means over outcomes; ``None`` when there are none.
+      The energy is above the robot's base (idle board, dozing radio: ``base_per_task_j`` per
+      frame, when known), reported beside it with the share of the robot's energy the
+      scheduler controls.
     """
     labels = {(c["robot_id"], c["stamp_ns"]): c["label"] for c in captures}
     per_frame: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
@@ -157,7 +160,10 @@ def robot_summary(outcomes: Sequence[dict[str, Any]], captures: Sequence[dict[st
         "answered_rate": scored["answered_rate"],
         "deadline_met_rate": scored["deadline_met_rate"],
         "unanswered": scored["unanswered"],
-        "energy_per_task_j": _mean([o["energy_j"] for o in outcomes]),
+        "energy_per_task_j": (energy := _mean([o["energy_j"] for o in outcomes])),
+        "base_per_task_j": base_per_task_j,
+        "controlled_share": (energy / (energy + base_per_task_j)
+                             if energy is not None and base_per_task_j else None),
         "bytes_per_task": _mean([o["bytes_sent"] for o in outcomes]),
         "early_stop_rate": kinds.get("edge_early_stop", 0) / n if n else None,
         "fallbacks": kinds.get("local_fallback", 0),
@@ -190,13 +196,15 @@ def summarize(outcomes: Iterable[dict[str, Any]], captures: Iterable[dict[str, A
     rejected (from their last /diagnostics), each node's last health and the config."""
     outcomes, captures = list(outcomes), list(captures)
     ids = list(dict.fromkeys([*robot_ids, *(o["robot_id"] for o in outcomes)]))
+    base = (config or {}).get("robot_base") or {}
+    per_frame = base.get("per_frame_j")
     robots = {
         rid: robot_summary([o for o in outcomes if o["robot_id"] == rid],
-                           [c for c in captures if c["robot_id"] == rid])
+                           [c for c in captures if c["robot_id"] == rid], per_frame)
         for rid in ids
     }
     summary: dict[str, Any] = {
-        "total": robot_summary(outcomes, captures),
+        "total": robot_summary(outcomes, captures, per_frame),
         "robots": robots,
         "latency_s": {"total": latency_summary(outcomes),
                       "robots": {rid: latency_summary([o for o in outcomes
