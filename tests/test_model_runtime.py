@@ -39,8 +39,8 @@ def test_camera_model_tails_are_traced_once_and_match(lite: ModelRuntime, batch:
     size frozen into a trace would show here."""
     rng = np.random.default_rng(batch)
     for split in range(lite.n_splits):
-        if lite.kind(split) == "device_only":
-            continue
+        if lite.kind(split) not in ("edge_only", "intermediate"):
+            continue  # the whole model on the robot, or a codec option (decoded, whole model)
         x = rng.standard_normal((batch, *lite.artifact.split(split).feature_shape))
         x = x.astype(np.float32)
         with torch.no_grad():
@@ -52,9 +52,12 @@ def test_camera_model_tails_are_traced_once_and_match(lite: ModelRuntime, batch:
 def test_checkpoints_are_the_calibrated_k_and_all_packets(fmnist: ModelRuntime,
                                                            lite: ModelRuntime) -> None:
     edge = lite.artifact.split("edge_only")
-    assert list(lite.checkpoints(edge.index, edge.num_packets)) == [10, 20, 30, 40, 51, 61, 71,
-                                                                    81]
+    assert list(lite.checkpoints(edge.index, edge.num_packets)) == [1, 2, 3, 4, 10, 20, 30, 40,
+                                                                    51, 61, 71, 81]
     # another bit width: the same fractions of its packet count
-    assert list(lite.checkpoints(edge.index, 25)) == [3, 6, 9, 12, 16, 19, 22, 25]
+    assert list(lite.checkpoints(edge.index, 25)) == [1, 3, 6, 9, 12, 16, 19, 22, 25]
+    # a codec frame is evaluated once, complete
+    jpeg = lite.artifact.split("jpeg_q50")
+    assert list(lite.checkpoints(jpeg.index, 7)) == [7]
     stage = fmnist.artifact.split("stage1")
     assert list(fmnist.checkpoints(stage.index, 8)) == list(range(1, 9))

@@ -51,7 +51,9 @@ class CalibrateOptions:
 # Per-model defaults for what a whole calibration must fit in (an hour on 2 cores). lite0_frames:
 # a first run with 1000 calibration samples, 13 k and batches of 500 had compared the importance
 # methods on only 1.5 of 7 splits after 23 min (~108 ms per tail pass); with eval_batch the
-# whole model takes 24-25 ms per sample here, and these sizes took 25 min 20 s (2026-12-01).
+# whole model takes 24-25 ms per sample here, and these sizes took 25 min 20 s (2026-12-01);
+# with k = 1..4 measured and the 20 codec options, 65 min (2026-12-08, the machine shared with
+# other work: ~45 min for the cuts, ~1 min per codec option).
 MODEL_DEFAULTS: dict[str, dict] = {
     "lite0_frames": {"samples": 2000, "calibration_samples": 500, "k_points": 9,
                      "compare_samples": 150, "methods": ("natural", "variance"),
