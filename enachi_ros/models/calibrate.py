@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -301,9 +302,21 @@ def reprofile(options: CalibrateOptions, folder: Path) -> None:
     model = build_model(options.model, options.weights)
     compute = profile_compute(model, get_spec(options.model).input_shape,
                               options.latency_repeats, options.threads)
-    for split, comp in zip(profile["splits"], compute, strict=True):
+    cuts = [s for s in profile["splits"] if s["kind"] != "edge_codec"]
+    for split, comp in zip(cuts, compute, strict=True):
         for key in ("head_latency_s", "tail_latency_s", "head_flops", "tail_flops"):
             split[key] = getattr(comp, key)
+    codec_options = [s for s in profile["splits"] if s["kind"] == "edge_codec"]
+    if codec_options:  # encode and decode on one core, on calibration frames
+        from enachi_ros.models.codecs import codec_latency
+
+        frames = load_data(model, replace(with_model_defaults(options), samples=50)).calib_x
+        for split in codec_options:
+            encode_s, decode_s = codec_latency(frames, split["codec"]["format"],
+                                               int(split["codec"]["quality"]))
+            split["head_latency_s"] = split["codec"]["encode_s"] = encode_s
+            split["codec"]["decode_s"] = decode_s
+            split["tail_latency_s"] = decode_s + compute[0].tail_latency_s
     profile["machine"] = machine_info(options.threads)
     profile["latency_measured"] = _now()
     save_profile(path, profile)
