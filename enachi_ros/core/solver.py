@@ -12,7 +12,9 @@ of the network, and the codec options where a policy offers them) and a grid of 
 SNRs is found by enumeration, each plan valued by the planner's own model (``plan_outcome``);
 with no unit a robot runs the model itself or skips. The knapsack then picks one unit count per
 robot maximizing the sum of utilities within U units: O(N x U x sizes) after O(N x S x G x
-sizes) plan evaluations, a few milliseconds for 20 robots on 9 or 48 units.
+sizes) plan evaluations. The unit counts a robot may hold are ``core.units.allowed_units``: the
+802.11ax RU sizes, or every count up to 16 and a ladder of ~25% steps above (NR PRBs,
+continuous shares planned in 48 units), so the knapsack is exact over those counts.
 
 Why not the Lagrangian of ENACHI.md section 3 (a bandwidth price bisected until the shares fill
 W, with a closed-form share per robot): that closed form holds for radiated power and a

@@ -75,8 +75,13 @@ def run_jobs(jobs: list[Job], workers: int = 1) -> list[dict]:
 
 def jobs_for(cfg: ExperimentConfig, frames: int | None = None) -> list[Job]:
     """Every job of ``cfg``. On a front, budgeted policies run on the budget x V grid and the
-    unbudgeted ones once per sweep value and seed (they read neither)."""
+    unbudgeted ones once per sweep value and seed (they read neither). Every sweep value's
+    physics is checked here (ValueError naming the field), before any job runs: a bad value
+    must not surface in a worker after an hour of simulation."""
     values = list(cfg.sweep.values) if cfg.sweep else [None]
+    for value in values:
+        point = cfg.at(cfg.sweep.parameter if cfg.sweep else None, value)
+        point.radio.params(), point.device.params(), point.channel.params()
     first = cfg.seed_list[0]
     headline = _headline_value(cfg)
     jobs = []
