@@ -92,6 +92,14 @@ def test_an_invalid_decision_is_ignored_and_the_last_valid_one_kept(ros, field, 
     assert rejected(head, topics.DECISIONS) == {field: 1}
 
 
+def test_a_decision_at_p_max_is_valid_though_its_float32_exceeds_p_max(ros) -> None:
+    """0.2 W as float32 is 0.20000000298 W: a baseline sending at p_max must not be refused
+    (every decision of the fmnist fleet was, once p_max went from 1 W to 0.2 W)."""
+    head = ros(HeadNode, p_max_w=0.2)
+    head._on_decisions(decision(head, reference_power_w=0.2))
+    assert head.decision is not None and not rejected(head, topics.DECISIONS)
+
+
 def sent_task(head: HeadNode):
     """One real task through the head's edge path (the EncodedTask it hands off)."""
     handed = []

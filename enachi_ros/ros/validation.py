@@ -108,7 +108,8 @@ def check_radio_plan(d: Any, p_max_w: float, slot_s: float, prefix: str = "") ->
     deadline = finite(prefix + "deadline_s", d.deadline_s, 1e-3, MAX_DEADLINE_S)
     one_of(prefix + "power_law", d.power_law, POWER_LAWS)
     finite(prefix + "bandwidth_hz", d.bandwidth_hz, 0.0, MAX_BANDWIDTH_HZ)
-    finite(prefix + "reference_power_w", d.reference_power_w, 0.0, p_max_w)
+    # the message's float32 of p_max itself may exceed p_max (0.2 W rounds up)
+    finite(prefix + "reference_power_w", d.reference_power_w, 0.0, p_max_w * (1 + FLOAT32_SLACK))
     finite(prefix + "channel_gain", d.channel_gain, 0.0, 1.0)
     if not math.isclose(float(d.slot_s), slot_s, rel_tol=1e-5):
         raise InputError(prefix + "slot_s", float(d.slot_s), f"{slot_s:g} (this robot's radio)")
